@@ -1,0 +1,62 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/coopmap/coopmap"
+)
+
+// Problem is the RFC 9457 problem document every error response carries,
+// with Field naming the offending input for invalid values.
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	Field  string `json:"field,omitempty"`
+}
+
+// statuses is the one table from domain error codes to HTTP statuses.
+var statuses = map[coopmap.Code]struct {
+	status int
+	title  string
+}{
+	coopmap.CodeNotFound:     {http.StatusNotFound, "Not found"},
+	coopmap.CodeInvalid:      {http.StatusBadRequest, "Invalid value"},
+	coopmap.CodeConflict:     {http.StatusConflict, "Conflict"},
+	coopmap.CodeUnauthorized: {http.StatusUnauthorized, "Unauthorized"},
+	coopmap.CodeTooLarge:     {http.StatusRequestEntityTooLarge, "Too large"},
+}
+
+// problemFor maps an error to the problem document sent for it. Errors
+// outside the domain set are internal: their text is logged, not sent.
+func problemFor(err error) (Problem, bool) {
+	var e *coopmap.Error
+	if errors.As(err, &e) {
+		if st, ok := statuses[e.Code]; ok {
+			return Problem{Type: "https://coopmap.org/problems/" + string(e.Code), Title: st.title, Status: st.status, Detail: e.Message, Field: e.Field}, false
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return Problem{Type: "about:blank", Title: "Service Unavailable", Status: http.StatusServiceUnavailable, Detail: "the request took too long"}, false
+	}
+	return Problem{Type: "about:blank", Title: "Internal Server Error", Status: http.StatusInternalServerError, Detail: "something went wrong on our side; it has been logged"}, true
+}
+
+// writeProblem sends p as application/problem+json.
+func writeProblem(w http.ResponseWriter, p Problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// writeJSON sends v as JSON with the status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
