@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what coopmap needs on a Debian machine, only what is missing.
+#   scripts/deps.sh run    Go toolchain check (building and serving)
+#   scripts/deps.sh test   plus PostgreSQL 15 + PostGIS 3, GDAL tools, xmllint
+# Needs root (or sudo) only when something has to be installed.
+set -euo pipefail
+what=${1:-run}
+
+need_go() {
+	if ! command -v go >/dev/null 2>&1; then
+		if [ -x /usr/local/go/bin/go ]; then
+			echo "deps: Go is at /usr/local/go/bin but not on PATH; the Makefile adds it." >&2
+		else
+			echo "deps: Go is missing. Install Go ≥ 1.22 (https://go.dev/dl/); go.mod selects the exact toolchain through the module proxy." >&2
+			exit 1
+		fi
+	fi
+}
+
+apt_install() {
+	local missing=()
+	for p in "$@"; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "deps: installing ${missing[*]}" >&2
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+case "$what" in
+run)
+	need_go
+	;;
+test)
+	need_go
+	apt_install postgresql-15 postgresql-15-postgis-3 postgresql-contrib gdal-bin libxml2-utils
+	;;
+*)
+	echo "usage: $0 run|test" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL 15 + PostGIS cluster for tests, on a free loopback
+# port in a temporary directory. fsync is off: the data is disposable.
+#   eval "$(scripts/pg.sh start)"   starts it and prints
+#                                   export COOPMAP_TEST_POSTGRES=… COOPMAP_PG_DIR=…
+#   scripts/pg.sh stop DIR          stops it and deletes DIR
+set -euo pipefail
+bin=/usr/lib/postgresql/15/bin
+
+as_owner() {
+	# initdb and postgres refuse to run as root; run them as the postgres user.
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+free_port() {
+	local p
+	for p in $(seq 55432 55632); do
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	echo "pg.sh: no free port in 55432-55632" >&2
+	return 1
+}
+
+case "${1:-}" in
+start)
+	[ -x "$bin/initdb" ] || { echo "pg.sh: $bin/initdb missing; run scripts/deps.sh test" >&2; exit 1; }
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/coopmap-pg.XXXXXX")
+	chmod 755 "$dir"
+	[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
+	as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+		{ cat "$dir/initdb.log" >&2; exit 1; }
+	for try in 1 2 3; do
+		port=$(free_port)
+		if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
+			-o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null; then
+			break
+		fi
+		[ "$try" = 3 ] && { cat "$dir/postgres.log" >&2; exit 1; }
+	done
+	psql() { as_owner /usr/bin/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres "$@"; }
+	psql -d postgres -c "CREATE DATABASE coopmap_test" >&2
+	psql -d coopmap_test -c "CREATE EXTENSION postgis; CREATE EXTENSION pg_trgm" >&2
+	echo "export COOPMAP_TEST_POSTGRES='postgres://postgres@127.0.0.1:$port/coopmap_test?sslmode=disable' COOPMAP_PG_DIR='$dir'"
+	;;
+stop)
+	dir=${2:?usage: pg.sh stop DIR}
+	case "$dir" in */coopmap-pg.*) ;; *) echo "pg.sh: refusing to remove $dir" >&2; exit 1 ;; esac
+	as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+	rm -rf "$dir"
+	;;
+*)
+	echo "usage: $0 start | stop DIR" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test suite: format and vet checks, then every Go test with the
+# race detector against a throwaway PostGIS cluster. Prints one line per
+# test and subtest and a closing "N passed, N failed, N skipped" line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+echo "== go vet"
+go vet ./...
+
+echo "== PostGIS"
+eval "$(scripts/pg.sh start)"
+trap 'scripts/pg.sh stop "$COOPMAP_PG_DIR"' EXIT
+echo "throwaway cluster at ${COOPMAP_TEST_POSTGRES%%/coopmap_test*}"
+
+echo "== go test -race"
+log=$(mktemp "${TMPDIR:-/tmp}/coopmap-test.XXXXXX")
+status=0
+go test -race -count=1 -timeout 20m -v ./... >"$log" 2>&1 || status=$?
+# One line per test and subtest (the contract suite shows once per store),
+# the package results, and anything that went wrong.
+grep -E '^\s*--- (PASS|FAIL|SKIP)|^(ok|FAIL|panic:)|^\s+\S+_test\.go:[0-9]+:|^--- FAIL' "$log" || true
+pass=$(grep -cE '^\s*--- PASS' "$log" || true)
+fail=$(grep -cE '^\s*--- FAIL' "$log" || true)
+skip=$(grep -cE '^\s*--- SKIP' "$log" || true)
+if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then
+	# A build failure or panic fails no named test; show the log's end.
+	tail -50 "$log"
+	fail=1
+fi
+rm -f "$log"
+echo "$pass passed, $fail failed, $skip skipped"
+exit "$status"
