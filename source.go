@@ -81,7 +81,8 @@ type Source struct {
 	Origin string `json:"origin,omitempty"`
 	// RetrievedAt is when the data was taken from its origin.
 	RetrievedAt time.Time `json:"retrieved_at,omitzero"`
-	// UpdatedAt is set by the store on every replace.
+	// UpdatedAt is set by the store whenever the source, its features or
+	// its tours change.
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 	// FeatureCount is maintained by the store: features, or tours for a
 	// tours source.

@@ -23,7 +23,8 @@ type Reader interface {
 	// error. The caller may stop early.
 	SourceFeatures(ctx context.Context, sourceID string) iter.Seq2[Feature, error]
 	// Tours returns the tours of a source ("" for all), ordered by id,
-	// with stops resolved as Tour does.
+	// with stops resolved as Tour does. A missing source is not found; a
+	// source of another kind has no tours.
 	Tours(ctx context.Context, sourceID string) ([]Tour, error)
 	// Tour returns one tour. Stops that reference a record get that
 	// record's current name and location; a stop whose record no longer
@@ -52,7 +53,8 @@ type Writer interface {
 	// Features keep their ids, versions and update times when their
 	// content is unchanged, so an identical replace changes nothing.
 	// Errors: CodeInvalid naming the field ("features[12].geometry"),
-	// CodeConflict when src changes an existing source's kind.
+	// CodeConflict when src changes an existing source's kind or a
+	// feature's id belongs to another source ("features[12].id").
 	ReplaceSource(ctx context.Context, src Source, features iter.Seq2[Feature, error]) (ReplaceResult, error)
 	// DeleteSource deletes a source with its features and tours.
 	DeleteSource(ctx context.Context, id string) error
@@ -62,8 +64,9 @@ type Writer interface {
 	// references no record.
 	CreateTour(ctx context.Context, t Tour) (Tour, error)
 	// UpdateTour replaces a tour whose stored version equals t.Version and
-	// returns it with the next version. Errors: CodeNotFound, CodeConflict
-	// when t.Version is stale, CodeInvalid as for CreateTour.
+	// returns it with the next version. A tour stays in its source.
+	// Errors: CodeNotFound, CodeConflict when t.Version is stale,
+	// CodeInvalid as for CreateTour or for a changed SourceID.
 	UpdateTour(ctx context.Context, t Tour) (Tour, error)
 	// DeleteTour deletes a tour.
 	DeleteTour(ctx context.Context, id string) error

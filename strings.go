@@ -62,10 +62,13 @@ func clip(s string) string {
 // search text and fold the query the same way, so matching is tolerant of
 // case and accents whatever the database's collation.
 func Fold(s string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, s)
-	if err != nil {
-		out = s
+	out := s
+	if !isASCII(s) {
+		// Only text with accents needs the (slower) decomposition.
+		t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+		if o, _, err := transform.String(t, s); err == nil {
+			out = o
+		}
 	}
 	var b strings.Builder
 	b.Grow(len(out))
@@ -94,4 +97,13 @@ func FeatureID(sourceID, key string) string {
 	}
 	h := sha256.Sum256([]byte(key))
 	return sourceID + "." + hex.EncodeToString(h[:10])
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

@@ -748,6 +748,15 @@ func testReplaceAtomicInvalid(t *testing.T, s coopmap.Store) {
 	other[3].SourceID = "elsewhere"
 	_, err = s.ReplaceSource(context.Background(), src, Seq(other))
 	wantCode(t, err, coopmap.CodeInvalid, "features[3].source_id")
+	// Ids are unique across sources.
+	replace(t, s, Source("inv-other", coopmap.KindCoops), []coopmap.Feature{Point("inv-other", "1", 0, 51)})
+	taken := append([]coopmap.Feature(nil), fs...)
+	taken[2].ID = "inv-other.1"
+	_, err = s.ReplaceSource(context.Background(), src, Seq(taken))
+	wantCode(t, err, coopmap.CodeConflict, "features[2].id")
+	if got := snapshot(t, s, "inv"); got != want {
+		t.Errorf("a conflicting replace changed the source:\n got %s\nwant %s", got, want)
+	}
 	// An empty SourceID is filled in.
 	fill := []coopmap.Feature{Point("inv", "x", 0, 51)}
 	fill[0].SourceID = ""
@@ -925,6 +934,18 @@ func testTours(t *testing.T, s coopmap.Store) {
 	}
 	_, err = s.UpdateTour(ctx, got) // got still carries version 1
 	wantCode(t, err, coopmap.CodeConflict, "")
+	// A tour stays in its source.
+	replace(t, s, Source("other-tours", coopmap.KindTours), nil)
+	moved := upd
+	moved.SourceID = "other-tours"
+	_, err = s.UpdateTour(ctx, moved)
+	wantCode(t, err, coopmap.CodeInvalid, "source_id")
+	if _, err := s.Tours(ctx, "no-such-source"); coopmap.ErrorCode(err) != coopmap.CodeNotFound {
+		t.Errorf("Tours of a missing source = %v; want not found", err)
+	}
+	if list, err := s.Tours(ctx, "coops"); err != nil || len(list) != 0 {
+		t.Errorf("Tours of a co-op source = %v, %v; want none", list, err)
+	}
 
 	second := coopmap.Tour{ID: "east-london", SourceID: "tours", Title: "East", Stops: []coopmap.Stop{{Name: "Start", Location: orb.Point{0, 51.5}}}}
 	if _, err := s.CreateTour(ctx, second); err != nil {
