@@ -331,3 +331,29 @@ func TestOpenRejectsOtherDatabases(t *testing.T) {
 		t.Fatal("Open of another application's database succeeded")
 	}
 }
+
+// TestOGRInfoWhileServing reads the file with ogrinfo while the store still
+// has it open in WAL mode, as it is while `coopmap serve` runs: GDAL reads
+// the GeoPackage header from the file itself, so it must be there already.
+func TestOGRInfoWhileServing(t *testing.T) {
+	ogrinfo := tool(t, "ogrinfo")
+	path := filepath.Join(t.TempDir(), "coopmap.gpkg")
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fill(t, s)
+	out, err := exec.Command(ogrinfo, "-ro", "-so", "-al", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ogrinfo: %v\n%s", err, out)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "Warning") || strings.Contains(l, "ERROR") {
+			t.Errorf("ogrinfo on an open store: %s", l)
+		}
+	}
+	if !strings.Contains(string(out), "Layer name: features") {
+		t.Errorf("ogrinfo on an open store lists no features layer:\n%s", out)
+	}
+}

@@ -109,5 +109,15 @@ func (s *Store) migrate(ctx context.Context) error {
 		return dbError(ctx, op+": commit", err)
 	}
 	s.schema = len(ms)
+	if have < len(ms) {
+		// GDAL reads the application_id and user_version from the file's
+		// first bytes, not through SQLite: until a checkpoint, a new file's
+		// header is only in the WAL, and ogrinfo on a store being served
+		// would call it "not a GeoPackage".
+		const checkpoint = `PRAGMA wal_checkpoint(TRUNCATE)`
+		if _, err := s.w.ExecContext(ctx, checkpoint); err != nil {
+			return dbError(ctx, op+": checkpoint", err)
+		}
+	}
 	return nil
 }
