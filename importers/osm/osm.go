@@ -1,0 +1,412 @@
+package osm
+
+import (
+	"bufio"
+	"compress/bzip2"
+	"compress/flate"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/paulmach/orb"
+
+	"github.com/coopmap/coopmap"
+	"github.com/coopmap/coopmap/importers"
+)
+
+// DefaultMaxNodes is the number of node positions Parse keeps for way
+// geometry when Options.MaxNodes is zero.
+const DefaultMaxNodes = 20_000_000
+
+// Object is a tagged OSM node or way, as offered to a Filter.
+type Object struct {
+	// Type is "node" or "way".
+	Type string
+	ID   int64
+	Tags map[string]string
+	// Closed reports whether a way's first and last nodes are the same;
+	// it is false for nodes.
+	Closed bool
+}
+
+// Options configure a Parser made by New. The zero value is Parse's.
+type Options struct {
+	// Filter reports whether an object becomes a feature; nil means
+	// DefaultFilter. It must not keep or change o.Tags.
+	Filter func(o Object) bool
+	// MaxNodes bounds how many node positions are kept for way geometry;
+	// 0 means DefaultMaxNodes.
+	MaxNodes int
+}
+
+var _ importers.Parser = Parse
+
+// Parse reads OSM XML, bzip2- or gzip-compressed OSM XML, or OSM PBF from
+// r and hands each object DefaultFilter keeps to e; it is New(Options{}).
+// See New for the error contract.
+func Parse(ctx context.Context, r io.Reader, name string, e importers.Emitter) error {
+	return New(Options{})(ctx, r, name, e)
+}
+
+// New returns a Parser with the given options. The parser reports
+// objects it keeps but cannot store (a way with nodes missing from the
+// file, a node whose position is not a number) with e.Problem and skips
+// them.
+//
+// The parser's error is a coopmap error with CodeInvalid when the stream
+// is not OSM XML or PBF, is malformed (including when it ends early),
+// uses an unsupported encoding, compression or required PBF feature, or
+// has a DOCTYPE declaring entities, and CodeTooLarge when it holds more
+// than MaxNodes nodes or breaks MaxDepth, MaxTokenSize or the PBF block
+// bounds; ctx.Err() when ctx ends; the error of e.Feature unchanged;
+// otherwise the read error, wrapped.
+func New(o Options) importers.Parser {
+	if o.Filter == nil {
+		o.Filter = DefaultFilter
+	}
+	if o.MaxNodes <= 0 {
+		o.MaxNodes = DefaultMaxNodes
+	}
+	return func(ctx context.Context, r io.Reader, name string, e importers.Emitter) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		in, kind, err := sniff(r)
+		if err != nil {
+			return err
+		}
+		p := &parser{ctx: ctx, opts: o, name: name, e: e, nodes: nodeStore{max: o.MaxNodes}}
+		if kind == "pbf" {
+			return p.pbf(in)
+		}
+		return p.xml(in)
+	}
+}
+
+// sniff undoes compression and tells PBF from XML by the first bytes.
+func sniff(r io.Reader) (io.Reader, string, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for range 2 { // at most one layer of compression
+		b, _ := br.Peek(16)
+		switch {
+		case len(b) >= 4 && string(b[:3]) == "BZh" && '1' <= b[3] && b[3] <= '9':
+			br = bufio.NewReaderSize(decompressed{bzip2.NewReader(br), "bzip2"}, 64<<10)
+			continue
+		case len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b:
+			zr, err := gzip.NewReader(br)
+			if err != nil {
+				return nil, "", coopmap.Errorf(coopmap.CodeInvalid, "broken gzip stream: %v", err)
+			}
+			br = bufio.NewReaderSize(decompressed{zr, "gzip"}, 64<<10)
+			continue
+		case len(b) >= 15 && b[4] == 0x0a && (string(b[5:15]) == "\x09OSMHeader" || string(b[5:13]) == "\x07OSMData"):
+			return br, "pbf", nil
+		}
+		break
+	}
+	return br, "xml", nil
+}
+
+// decompressed reports a decompressor's errors as invalid input, which
+// they are, rather than as failures to read.
+type decompressed struct {
+	r    io.Reader
+	what string
+}
+
+func (d decompressed) Read(b []byte) (int, error) {
+	n, err := d.r.Read(b)
+	switch {
+	case err == nil || err == io.EOF:
+	case err == io.ErrUnexpectedEOF:
+		err = coopmap.Errorf(coopmap.CodeInvalid, "truncated: the %s stream ends early", d.what)
+	case coopmap.ErrorCode(err) == "":
+		var se bzip2.StructuralError
+		if errors.As(err, &se) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.As(err, new(flate.CorruptInputError)) {
+			err = coopmap.Errorf(coopmap.CodeInvalid, "broken %s stream: %v", d.what, err)
+		}
+	}
+	return n, err
+}
+
+type parser struct {
+	ctx   context.Context
+	opts  Options
+	name  string
+	e     importers.Emitter
+	nodes nodeStore
+	refs  []int64 // reused for each way
+	seen  int     // objects read, for checking ctx now and then
+}
+
+// tick checks ctx every few thousand objects.
+func (p *parser) tick() error {
+	p.seen++
+	if p.seen%4096 == 0 {
+		return p.ctx.Err()
+	}
+	return nil
+}
+
+// node handles a node read from either format: keeps its position and
+// emits it when the filter keeps it. bad, when set, says why its position
+// is unusable.
+func (p *parser) node(id int64, lon, lat float64, bad string, tags map[string]string) error {
+	if bad == "" && (math.IsNaN(lon) || math.IsNaN(lat) || math.Abs(lon) > 180 || math.Abs(lat) > 90) {
+		bad = fmt.Sprintf("position %g, %g is not a longitude and latitude", lon, lat)
+	}
+	// OSM's precision is 1e-7 degrees; rounding to it makes a node read
+	// from XML text and from PBF integers the same float64, and the same
+	// as way vertices from the node store.
+	lon, lat = math.Round(lon*1e7)/1e7, math.Round(lat*1e7)/1e7
+	if bad == "" {
+		if err := p.nodes.add(id, lon, lat); err != nil {
+			return err
+		}
+	}
+	if len(tags) == 0 || !p.opts.Filter(Object{Type: "node", ID: id, Tags: tags}) {
+		return nil
+	}
+	key := "node/" + strconv.FormatInt(id, 10)
+	if bad != "" {
+		p.e.Problem(p.name+": "+key, bad)
+		return nil
+	}
+	return p.e.Feature(feature(key, tags, orb.Point{lon, lat}), p.name+": "+key)
+}
+
+// way handles a way whose node ids are in p.refs.
+func (p *parser) way(id int64, tags map[string]string) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	refs := p.refs
+	closed := len(refs) > 1 && refs[0] == refs[len(refs)-1]
+	if !p.opts.Filter(Object{Type: "way", ID: id, Tags: tags, Closed: closed}) {
+		return nil
+	}
+	key := "way/" + strconv.FormatInt(id, 10)
+	where := p.name + ": " + key
+	if len(refs) < 2 {
+		p.e.Problem(where, fmt.Sprintf("the way has %d node(s); a line needs 2", len(refs)))
+		return nil
+	}
+	area := closed && isArea(tags)
+	if area && len(refs) < 4 {
+		p.e.Problem(where, fmt.Sprintf("the way is closed but has only %d nodes; an area needs 4", len(refs)))
+		return nil
+	}
+	pts := make([]orb.Point, len(refs))
+	missing, first := 0, int64(0)
+	for i, ref := range refs {
+		pt, ok := p.nodes.find(ref)
+		if !ok {
+			if missing == 0 {
+				first = ref
+			}
+			missing++
+		}
+		pts[i] = pt
+	}
+	if missing > 0 {
+		p.e.Problem(where, fmt.Sprintf("%d of its %d nodes (node/%d first) are not in the file, as happens at the edge of an extract", missing, len(refs), first))
+		return nil
+	}
+	var g orb.Geometry = orb.LineString(pts)
+	if area {
+		g = orb.Polygon{orb.Ring(pts)}
+	}
+	return p.e.Feature(feature(key, tags, g), where)
+}
+
+// isArea reports whether a closed way is an area rather than a loop.
+func isArea(tags map[string]string) bool {
+	switch tags["area"] {
+	case "yes":
+		return true
+	case "no":
+		return false
+	}
+	for _, k := range []string{"highway", "barrier", "railway", "waterway"} {
+		if _, ok := tags[k]; ok {
+			return false
+		}
+	}
+	return true
+}
+
+// DefaultFilter keeps named points of interest and named areas; see the
+// package documentation.
+func DefaultFilter(o Object) bool {
+	t := o.Tags
+	if strings.TrimSpace(t["name"]) == "" {
+		return false
+	}
+	coop := t["operator:type"] == "cooperative" || t["ownership"] == "cooperative" || (t["cooperative"] != "" && t["cooperative"] != "no")
+	poi := coop || has(t, "amenity", "shop", "craft", "office", "tourism", "leisure")
+	switch o.Type {
+	case "node":
+		return poi
+	case "way":
+		if _, ok := t["highway"]; ok || !o.Closed {
+			return false
+		}
+		return poi || has(t, "building", "landuse")
+	}
+	return false
+}
+
+// has reports whether tags has any of the keys with a value other than no.
+func has(tags map[string]string, keys ...string) bool {
+	for _, k := range keys {
+		if v, ok := tags[k]; ok && v != "" && v != "no" {
+			return true
+		}
+	}
+	return false
+}
+
+// feature builds the feature for a kept object.
+func feature(key string, tags map[string]string, g orb.Geometry) coopmap.Feature {
+	f := coopmap.Feature{
+		ID:          key,
+		Name:        strings.TrimSpace(tags["name"]),
+		Description: strings.TrimSpace(tags["description"]),
+		Website:     first(tags, isHTTP, "website", "contact:website", "url"),
+		Email:       first(tags, nil, "email", "contact:email"),
+		Postcode:    first(tags, isPostcode, "addr:postcode"),
+		Address:     address(tags),
+		Geometry:    g,
+		Precision:   coopmap.PrecisionExact,
+		Properties:  make(map[string]any, len(tags)),
+	}
+	for k, v := range tags {
+		f.Properties[k] = v
+	}
+	return f
+}
+
+// first returns the first of the keys' values that is set and accepted.
+func first(tags map[string]string, accept func(string) bool, keys ...string) string {
+	for _, k := range keys {
+		// Several values are separated by semicolons in OSM.
+		v, _, _ := strings.Cut(tags[k], ";")
+		if v = strings.TrimSpace(v); v != "" && (accept == nil || accept(v)) {
+			return v
+		}
+	}
+	return ""
+}
+
+// address composes a one-line address from addr:* tags, UK style.
+func address(tags map[string]string) string {
+	if s := strings.TrimSpace(tags["addr:full"]); s != "" {
+		return s
+	}
+	street := strings.TrimSpace(tags["addr:street"])
+	if street == "" {
+		street = strings.TrimSpace(tags["addr:place"])
+	}
+	if n := strings.TrimSpace(tags["addr:housenumber"]); n != "" {
+		street = strings.TrimSpace(n + " " + street)
+	}
+	var parts []string
+	for _, s := range []string{strings.TrimSpace(tags["addr:housename"]), street, strings.TrimSpace(tags["addr:city"])} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// isHTTP mirrors the check in coopmap.Feature.Validate.
+func isHTTP(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+// isPostcode mirrors the check in coopmap.Feature.Validate.
+func isPostcode(s string) bool {
+	if len(s) < 2 || len(s) > 10 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == ' ' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// nodeStore keeps node positions for way geometry: 16 bytes a node, in
+// OSM's 1e-7 degree units, sorted by id for binary search. Files list
+// nodes in id order, so appending keeps it sorted; it is sorted once when
+// they do not.
+type nodeStore struct {
+	ns     []nodePos
+	sorted bool
+	max    int
+}
+
+type nodePos struct {
+	id       int64
+	lon, lat int32
+}
+
+func (s *nodeStore) add(id int64, lon, lat float64) error {
+	if len(s.ns) >= s.max {
+		return coopmap.Errorf(coopmap.CodeTooLarge, "the file has more than %d nodes, the most kept for way geometry; use a smaller extract", s.max)
+	}
+	if len(s.ns) == 0 {
+		s.sorted = true
+	} else if id <= s.ns[len(s.ns)-1].id {
+		s.sorted = false
+	}
+	s.ns = append(s.ns, nodePos{id, int32(math.Round(lon * 1e7)), int32(math.Round(lat * 1e7))})
+	return nil
+}
+
+func (s *nodeStore) find(id int64) (orb.Point, bool) {
+	if !s.sorted {
+		slices.SortStableFunc(s.ns, func(a, b nodePos) int { return cmpInt(a.id, b.id) })
+		s.sorted = true
+	}
+	i, ok := slices.BinarySearchFunc(s.ns, id, func(n nodePos, id int64) int { return cmpInt(n.id, id) })
+	if !ok {
+		return orb.Point{}, false
+	}
+	// The last of several versions of a node wins, as in the file.
+	for i+1 < len(s.ns) && s.ns[i+1].id == id {
+		i++
+	}
+	n := s.ns[i]
+	return orb.Point{float64(n.lon) / 1e7, float64(n.lat) / 1e7}, true
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// clip shortens a value from the input for quoting in a message.
+func clip(s string) string {
+	const n = 40
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && s[i]&0xC0 == 0x80 {
+		i--
+	}
+	return s[:i] + "…"
+}
