@@ -9,8 +9,9 @@ BIN  := bin/coopmap
 
 .PHONY: run build test bench vet fmt clean deps
 
-## run: install what is missing, build, create the embedded store, serve on $(ADDR)
+## run: install what is missing, build, load the demo data (demo/; idempotent), serve on $(ADDR)
 run: build
+	BIN=$(BIN) DB=$(DB) demo/load.sh
 	$(BIN) serve --db $(DB) --addr $(ADDR)
 
 ## build: build bin/coopmap

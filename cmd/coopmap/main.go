@@ -2,6 +2,7 @@
 // web map and open-data API.
 //
 //	coopmap serve   --db ./coopmap.gpkg --addr 127.0.0.1:8080
+//	coopmap import  --db ./coopmap.gpkg --source coops-uk --licence ODC-By-1.0 --attribution "…" coops.csv
 //	coopmap migrate --db postgres://…
 //	coopmap version
 //
@@ -35,6 +36,7 @@ const usage = `coopmap: an open-data map of co-operatives.
 
 Usage:
   coopmap serve   [--db DSN] [--addr HOST:PORT] [--migrate]   serve the map and API
+  coopmap import  [--db DSN] --source SLUG [flags] FILE…       import files as a source, all or nothing
   coopmap migrate [--db DSN]                                   bring a PostGIS schema up to date
   coopmap version                                              print the version
 
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = serve(ctx, args[1:], stderr, getenv)
 	case "migrate":
 		err = migrate(ctx, args[1:], stdout, stderr, getenv)
+	case "import":
+		err = importCommand(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "coopmap", version)
 	case "help", "-h", "--help":
