@@ -17,6 +17,11 @@
 // Highways, open ways and relations (multipolygons among them) are left
 // out: routing reads the road network separately.
 //
+// ParseFilter builds another filter from terms such as
+// "amenity=bicycle_parking,shop=bicycle" (coopmap import --osm-filter):
+// it keeps nodes and ways, highways too, with any of the tags, named or
+// not.
+//
 // A closed way becomes a Polygon unless it is tagged area=no, or is a
 // highway, barrier, railway or waterway without area=yes; then, like an
 // open way a custom filter keeps, it becomes a LineString. A way's
@@ -40,6 +45,13 @@
 // composed from addr:full, or addr:housename, addr:housenumber with
 // addr:street (or addr:place) and addr:city. Precision is exact. Objects
 // deleted in the file (visible="false", action="delete") are skipped.
+//
+// # Reading OSM for other uses
+//
+// Read streams the raw nodes, ways and relations, with their tags, to a
+// Handler, under the same limits; Parse is built on it, and so is the
+// route package's graph builder. Positions is the compact node position
+// store Parse uses for way geometry.
 //
 // # Safety
 //

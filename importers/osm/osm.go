@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -74,18 +72,10 @@ func New(o Options) importers.Parser {
 		o.MaxNodes = DefaultMaxNodes
 	}
 	return func(ctx context.Context, r io.Reader, name string, e importers.Emitter) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		in, kind, err := sniff(r)
-		if err != nil {
-			return err
-		}
-		p := &parser{ctx: ctx, opts: o, name: name, e: e, nodes: nodeStore{max: o.MaxNodes}}
-		if kind == "pbf" {
-			return p.pbf(in)
-		}
-		return p.xml(in)
+		p := &parser{opts: o, name: name, e: e, nodes: Positions{Max: o.MaxNodes}}
+		return Read(ctx, r, Handler{Node: p.node, Way: p.way, Problem: func(where, what string) {
+			e.Problem(name+": "+where, what)
+		}})
 	}
 }
 
@@ -135,38 +125,20 @@ func (d decompressed) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// parser turns the objects Read decodes into features.
 type parser struct {
-	ctx   context.Context
 	opts  Options
 	name  string
 	e     importers.Emitter
-	nodes nodeStore
-	refs  []int64 // reused for each way
-	seen  int     // objects read, for checking ctx now and then
+	nodes Positions
 }
 
-// tick checks ctx every few thousand objects.
-func (p *parser) tick() error {
-	p.seen++
-	if p.seen%4096 == 0 {
-		return p.ctx.Err()
-	}
-	return nil
-}
-
-// node handles a node read from either format: keeps its position and
-// emits it when the filter keeps it. bad, when set, says why its position
-// is unusable.
-func (p *parser) node(id int64, lon, lat float64, bad string, tags map[string]string) error {
-	if bad == "" && (math.IsNaN(lon) || math.IsNaN(lat) || math.Abs(lon) > 180 || math.Abs(lat) > 90) {
-		bad = fmt.Sprintf("position %g, %g is not a longitude and latitude", lon, lat)
-	}
-	// OSM's precision is 1e-7 degrees; rounding to it makes a node read
-	// from XML text and from PBF integers the same float64, and the same
-	// as way vertices from the node store.
-	lon, lat = math.Round(lon*1e7)/1e7, math.Round(lat*1e7)/1e7
+// node keeps a node's position and emits the node when the filter keeps
+// it.
+func (p *parser) node(n Node) error {
+	id, lon, lat, bad, tags := n.ID, n.Lon, n.Lat, n.Bad, n.Tags
 	if bad == "" {
-		if err := p.nodes.add(id, lon, lat); err != nil {
+		if err := p.nodes.Add(id, lon, lat); err != nil {
 			return err
 		}
 	}
@@ -181,12 +153,18 @@ func (p *parser) node(id int64, lon, lat float64, bad string, tags map[string]st
 	return p.e.Feature(feature(key, tags, orb.Point{lon, lat}), p.name+": "+key)
 }
 
-// way handles a way whose node ids are in p.refs.
-func (p *parser) way(id int64, tags map[string]string) error {
+// way emits a way when the filter keeps it.
+func (p *parser) way(w Way) error {
+	id, tags, refs := w.ID, w.Tags, w.Refs
 	if len(tags) == 0 {
 		return nil
 	}
-	refs := p.refs
+	if w.Bad != "" {
+		if p.opts.Filter(Object{Type: "way", ID: id, Tags: tags}) {
+			p.e.Problem(fmt.Sprintf("%s: way/%d", p.name, id), w.Bad)
+		}
+		return nil
+	}
 	closed := len(refs) > 1 && refs[0] == refs[len(refs)-1]
 	if !p.opts.Filter(Object{Type: "way", ID: id, Tags: tags, Closed: closed}) {
 		return nil
@@ -205,7 +183,7 @@ func (p *parser) way(id int64, tags map[string]string) error {
 	pts := make([]orb.Point, len(refs))
 	missing, first := 0, int64(0)
 	for i, ref := range refs {
-		pt, ok := p.nodes.find(ref)
+		pt, ok := p.nodes.Find(ref)
 		if !ok {
 			if missing == 0 {
 				first = ref
@@ -341,61 +319,6 @@ func isPostcode(s string) bool {
 		}
 	}
 	return true
-}
-
-// nodeStore keeps node positions for way geometry: 16 bytes a node, in
-// OSM's 1e-7 degree units, sorted by id for binary search. Files list
-// nodes in id order, so appending keeps it sorted; it is sorted once when
-// they do not.
-type nodeStore struct {
-	ns     []nodePos
-	sorted bool
-	max    int
-}
-
-type nodePos struct {
-	id       int64
-	lon, lat int32
-}
-
-func (s *nodeStore) add(id int64, lon, lat float64) error {
-	if len(s.ns) >= s.max {
-		return coopmap.Errorf(coopmap.CodeTooLarge, "the file has more than %d nodes, the most kept for way geometry; use a smaller extract", s.max)
-	}
-	if len(s.ns) == 0 {
-		s.sorted = true
-	} else if id <= s.ns[len(s.ns)-1].id {
-		s.sorted = false
-	}
-	s.ns = append(s.ns, nodePos{id, int32(math.Round(lon * 1e7)), int32(math.Round(lat * 1e7))})
-	return nil
-}
-
-func (s *nodeStore) find(id int64) (orb.Point, bool) {
-	if !s.sorted {
-		slices.SortStableFunc(s.ns, func(a, b nodePos) int { return cmpInt(a.id, b.id) })
-		s.sorted = true
-	}
-	i, ok := slices.BinarySearchFunc(s.ns, id, func(n nodePos, id int64) int { return cmpInt(n.id, id) })
-	if !ok {
-		return orb.Point{}, false
-	}
-	// The last of several versions of a node wins, as in the file.
-	for i+1 < len(s.ns) && s.ns[i+1].id == id {
-		i++
-	}
-	n := s.ns[i]
-	return orb.Point{float64(n.lon) / 1e7, float64(n.lat) / 1e7}, true
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // clip shortens a value from the input for quoting in a message.

@@ -12,8 +12,8 @@ import (
 	"github.com/coopmap/coopmap/importers/internal/xmlsafe"
 )
 
-// xml reads OSM XML: the node and way elements under <osm>.
-func (p *parser) xml(r io.Reader) error {
+// xml reads OSM XML: the node, way and relation elements under <osm>.
+func (rd *reader) xml(r io.Reader) error {
 	x := xmlsafe.NewDecoder(r)
 	root, err := x.Root()
 	if err != nil {
@@ -31,10 +31,10 @@ func (p *parser) xml(r io.Reader) error {
 		case xml.EndElement:
 			return nil // </osm>
 		case xml.StartElement:
-			switch t.Name.Local {
-			case "node", "way":
-				err = p.xmlObject(x, t)
-			default: // bounds, relation, changeset, …
+			switch {
+			case t.Name.Local == "node" || t.Name.Local == "way" || t.Name.Local == "relation" && rd.h.Relation != nil:
+				err = rd.xmlObject(x, t)
+			default: // bounds, changeset, relations nobody wants, …
 				err = x.Skip()
 			}
 			if err != nil {
@@ -44,13 +44,13 @@ func (p *parser) xml(r io.Reader) error {
 	}
 }
 
-// xmlObject reads a node or way whose start was just read.
-func (p *parser) xmlObject(x *xmlsafe.Decoder, se xml.StartElement) error {
-	if err := p.tick(); err != nil {
+// xmlObject reads a node, way or relation whose start was just read.
+func (rd *reader) xmlObject(x *xmlsafe.Decoder, se xml.StartElement) error {
+	if err := rd.tick(); err != nil {
 		return err
 	}
 	x.StartRecord()
-	p.refs = p.refs[:0]
+	rd.refs, rd.members = rd.refs[:0], rd.members[:0]
 	var tags map[string]string
 	bad := ""
 	for done := false; !done; {
@@ -82,10 +82,22 @@ func (p *parser) xmlObject(x *xmlsafe.Decoder, se xml.StartElement) error {
 				case bad != "":
 				case perr != nil:
 					bad = fmt.Sprintf("nd ref %q is not a node id", clip(s))
-				case len(p.refs) >= geo.MaxVertices:
+				case len(rd.refs) >= geo.MaxVertices:
 					bad = fmt.Sprintf("the way has more than %d nodes", geo.MaxVertices)
 				default:
-					p.refs = append(p.refs, ref)
+					rd.refs = append(rd.refs, ref)
+				}
+			case "member":
+				typ, _ := xmlsafe.Attr(t, "type")
+				s, _ := xmlsafe.Attr(t, "ref")
+				role, _ := xmlsafe.Attr(t, "role")
+				if err := x.Keep(len(typ) + len(role)); err != nil {
+					return err
+				}
+				// A member that cannot be read is left out, as one
+				// outside the extract would be.
+				if ref, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
+					rd.members = append(rd.members, Member{Type: typ, Ref: ref, Role: role})
 				}
 			}
 			if err := x.Skip(); err != nil {
@@ -103,18 +115,18 @@ func (p *parser) xmlObject(x *xmlsafe.Decoder, se xml.StartElement) error {
 	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil {
 		if len(tags) > 0 {
-			p.e.Problem(fmt.Sprintf("%s: %s near line %d", p.name, se.Name.Local, x.Line()), fmt.Sprintf("id %q is not a number", clip(s)))
+			rd.problem(fmt.Sprintf("%s near line %d", se.Name.Local, x.Line()), fmt.Sprintf("id %q is not a number", clip(s)))
 		}
 		return nil
 	}
-	if se.Name.Local == "way" {
-		if bad != "" {
-			if len(tags) > 0 && p.opts.Filter(Object{Type: "way", ID: id, Tags: tags}) {
-				p.e.Problem(fmt.Sprintf("%s: way/%d", p.name, id), bad)
-			}
+	switch se.Name.Local {
+	case "way":
+		if rd.h.Way == nil {
 			return nil
 		}
-		return p.way(id, tags)
+		return rd.h.Way(Way{ID: id, Refs: rd.refs, Tags: tags, Bad: bad})
+	case "relation":
+		return rd.h.Relation(Relation{ID: id, Members: rd.members, Tags: tags})
 	}
 	var ll [2]float64
 	for i, k := range []string{"lon", "lat"} {
@@ -125,5 +137,5 @@ func (p *parser) xmlObject(x *xmlsafe.Decoder, se xml.StartElement) error {
 		}
 		ll[i] = v
 	}
-	return p.node(id, ll[0], ll[1], bad, tags)
+	return rd.node(Node{ID: id, Lon: ll[0], Lat: ll[1], Tags: tags, Bad: bad})
 }

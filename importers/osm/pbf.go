@@ -25,7 +25,7 @@ func pbfError(format string, args ...any) error {
 
 // pbf reads an OSM PBF stream block by block; only one block is in
 // memory at a time.
-func (p *parser) pbf(r io.Reader) error {
+func (p *reader) pbf(r io.Reader) error {
 	var (
 		size    [4]byte
 		header  []byte
@@ -92,7 +92,7 @@ func (p *parser) pbf(r io.Reader) error {
 	}
 }
 
-func (p *parser) pbfReadErr(err error, offset int64) error {
+func (p *reader) pbfReadErr(err error, offset int64) error {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		return coopmap.Errorf(coopmap.CodeInvalid, "truncated: the OSM PBF ends inside the block at byte %d", offset)
 	}
@@ -214,7 +214,7 @@ type block struct {
 // primitiveBlock reads a PrimitiveBlock: stringtable (1), primitivegroup
 // (2), granularity (17), lat_offset (19), lon_offset (20). The groups are
 // read after the whole block, as the scalars may come after them.
-func (p *parser) primitiveBlock(b []byte) error {
+func (p *reader) primitiveBlock(b []byte) error {
 	blk := block{gran: 100}
 	var groups [][]byte
 	m := msg{b: b}
@@ -259,20 +259,23 @@ func (p *parser) primitiveBlock(b []byte) error {
 	return nil
 }
 
-// primitiveGroup reads nodes (1), dense (2) and ways (3); relations (4)
-// and changesets (5) are skipped.
-func (p *parser) primitiveGroup(blk *block, b []byte) error {
+// primitiveGroup reads nodes (1), dense (2), ways (3) and relations (4);
+// changesets (5) are skipped, and so is any kind the handler does not
+// want.
+func (p *reader) primitiveGroup(blk *block, b []byte) error {
 	m := msg{b: b}
 	for !m.done() {
 		f, w := m.key()
 		var err error
 		switch {
-		case f == 1 && w == 2:
+		case f == 1 && w == 2 && p.h.Node != nil:
 			err = p.pbfNode(blk, m.bytes())
-		case f == 2 && w == 2:
+		case f == 2 && w == 2 && p.h.Node != nil:
 			err = p.denseNodes(blk, m.bytes())
-		case f == 3 && w == 2:
+		case f == 3 && w == 2 && p.h.Way != nil:
 			err = p.pbfWay(blk, m.bytes())
+		case f == 4 && w == 2 && p.h.Relation != nil:
+			err = p.pbfRelation(blk, m.bytes())
 		default:
 			m.skip(w)
 		}
@@ -322,7 +325,7 @@ func visible(info []byte) bool {
 
 // pbfNode reads a Node: id (1, sint64), keys (2), vals (3), info (4),
 // lat (8, sint64), lon (9, sint64).
-func (p *parser) pbfNode(blk *block, b []byte) error {
+func (p *reader) pbfNode(blk *block, b []byte) error {
 	if err := p.tick(); err != nil {
 		return err
 	}
@@ -356,13 +359,13 @@ func (p *parser) pbfNode(blk *block, b []byte) error {
 	if err != nil || !vis {
 		return err
 	}
-	return p.node(id, blk.degrees(blk.lon, lon), blk.degrees(blk.lat, lat), "", tags)
+	return p.node(Node{ID: id, Lon: blk.degrees(blk.lon, lon), Lat: blk.degrees(blk.lat, lat), Tags: tags})
 }
 
 // denseNodes reads DenseNodes: id (1), denseinfo (5), lat (8), lon (9),
 // all packed sint64 deltas, and keys_vals (10), packed int32 string
 // indices, key-value pairs per node, each node's ended by 0.
-func (p *parser) denseNodes(blk *block, b []byte) error {
+func (p *reader) denseNodes(blk *block, b []byte) error {
 	var ids, lats, lons, kv, info []byte
 	m := msg{b: b}
 	for !m.done() {
@@ -435,7 +438,7 @@ func (p *parser) denseNodes(blk *block, b []byte) error {
 		if !visible {
 			continue
 		}
-		if err := p.node(id, blk.degrees(blk.lon, lon), blk.degrees(blk.lat, lat), "", tags); err != nil {
+		if err := p.node(Node{ID: id, Lon: blk.degrees(blk.lon, lon), Lat: blk.degrees(blk.lat, lat), Tags: tags}); err != nil {
 			return err
 		}
 	}
@@ -444,7 +447,7 @@ func (p *parser) denseNodes(blk *block, b []byte) error {
 
 // pbfWay reads a Way: id (1, int64), keys (2), vals (3), info (4), refs
 // (8, packed sint64 deltas).
-func (p *parser) pbfWay(blk *block, b []byte) error {
+func (p *reader) pbfWay(blk *block, b []byte) error {
 	if err := p.tick(); err != nil {
 		return err
 	}
@@ -474,7 +477,7 @@ func (p *parser) pbfWay(blk *block, b []byte) error {
 		return m.err
 	}
 	tags, err := blk.tags(keys, vals)
-	if err != nil || !vis || len(tags) == 0 {
+	if err != nil || !vis {
 		return err
 	}
 	p.refs = p.refs[:0]
@@ -485,12 +488,90 @@ func (p *parser) pbfWay(blk *block, b []byte) error {
 			return rm.err
 		}
 		if len(p.refs) >= geo.MaxVertices {
-			p.e.Problem(fmt.Sprintf("%s: way/%d", p.name, id), fmt.Sprintf("the way has more than %d nodes", geo.MaxVertices))
-			return nil
+			return p.h.Way(Way{ID: id, Refs: p.refs, Tags: tags, Bad: fmt.Sprintf("the way has more than %d nodes", geo.MaxVertices)})
 		}
 		p.refs = append(p.refs, ref)
 	}
-	return p.way(id, tags)
+	return p.h.Way(Way{ID: id, Refs: p.refs, Tags: tags})
+}
+
+// memberType names a Relation.MemberType enum value, or returns "".
+func memberType(v uint64) string {
+	switch v {
+	case 0:
+		return "node"
+	case 1:
+		return "way"
+	case 2:
+		return "relation"
+	}
+	return ""
+}
+
+// pbfRelation reads a Relation: id (1, int64), keys (2), vals (3), info
+// (4), roles_sid (8, packed int32 string indices), memids (9, packed
+// sint64 deltas), types (10, packed MemberType).
+func (p *reader) pbfRelation(blk *block, b []byte) error {
+	if err := p.tick(); err != nil {
+		return err
+	}
+	var id int64
+	var keys, vals []uint32
+	var roles, ids, types []byte
+	vis := true
+	m := msg{b: b}
+	for !m.done() {
+		f, w := m.key()
+		switch {
+		case f == 1 && w == 0:
+			id = int64(m.varint())
+		case f == 2:
+			keys = m.uint32s(w, keys)
+		case f == 3:
+			vals = m.uint32s(w, vals)
+		case f == 4 && w == 2:
+			vis = visible(m.bytes())
+		case f == 8 && w == 2:
+			roles = m.bytes()
+		case f == 9 && w == 2:
+			ids = m.bytes()
+		case f == 10 && w == 2:
+			types = m.bytes()
+		default:
+			m.skip(w)
+		}
+	}
+	if m.err != nil {
+		return m.err
+	}
+	tags, err := blk.tags(keys, vals)
+	if err != nil || !vis {
+		return err
+	}
+	p.members = p.members[:0]
+	var ref int64
+	rm, im, tm := msg{b: roles}, msg{b: ids}, msg{b: types}
+	for !im.done() {
+		ref += zigzag(im.varint())
+		role, typ := rm.varint(), tm.varint()
+		for _, e := range []error{rm.err, im.err, tm.err} {
+			if e != nil {
+				return pbfError("a relation's members are cut short or corrupt")
+			}
+		}
+		if role >= uint64(len(blk.strings)) {
+			return pbfError("a relation member's role refers to string %d of %d", role, len(blk.strings))
+		}
+		mt := memberType(typ)
+		if mt == "" {
+			return pbfError("a relation member has type %d; the format knows 0 to 2", typ)
+		}
+		if len(p.members) >= geo.MaxVertices {
+			break // more than any real relation holds; the rest is left out
+		}
+		p.members = append(p.members, Member{Type: mt, Ref: ref, Role: string(blk.strings[role])})
+	}
+	return p.h.Relation(Relation{ID: id, Members: p.members, Tags: tags})
 }
 
 // msg reads protocol buffer wire format. Every read is bounds-checked; the
