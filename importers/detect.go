@@ -79,7 +79,12 @@ func Detect(head []byte, name string) string {
 		return FormatOSM
 	}
 	if len(head) >= 2 && (head[0] == 0xff && head[1] == 0xfe || head[0] == 0xfe && head[1] == 0xff) {
-		return FormatCSV // UTF-16 with a byte-order mark: a spreadsheet's "Unicode text"
+		// UTF-16 with a byte-order mark: XML (a GPX or KML some tools
+		// write so), or else a spreadsheet's "Unicode text".
+		if f := Detect(narrow(head), name); f == FormatGPX || f == FormatKML || f == FormatOSM {
+			return f
+		}
+		return FormatCSV
 	}
 	s := bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	s = bytes.TrimLeft(s, " \t\r\n")
@@ -115,6 +120,25 @@ func Detect(head []byte, name string) string {
 		return "" // binary
 	}
 	return FormatCSV
+}
+
+// narrow turns the start of UTF-16 text with a byte-order mark into
+// bytes, keeping ASCII characters and writing others as '?', enough for
+// Detect to see what kind of text it is.
+func narrow(head []byte) []byte {
+	lo := 0 // little-endian: the low byte comes first
+	if head[0] == 0xfe {
+		lo = 1
+	}
+	out := make([]byte, 0, len(head)/2)
+	for i := 2; i+1 < len(head); i += 2 {
+		c, hi := head[i+lo], head[i+1-lo]
+		if hi != 0 || c >= 0x80 {
+			c = '?'
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // xmlRoot returns the local name of the root element of the XML document

@@ -24,6 +24,9 @@ func TestDetect(t *testing.T) {
 		{"Identifier,Name\nR1,A\n", "coops.json", FormatCSV},
 		{"name;lat;lon\n", "", FormatCSV},
 		{"\xff\xfen\x00a\x00m\x00e\x00", "", FormatCSV},
+		{"\xff\xfe<\x00g\x00p\x00x\x00 \x00", "track.txt", FormatGPX}, // UTF-16LE XML
+		{"\xfe\xff\x00<\x00k\x00m\x00l\x00>", "", FormatKML},          // UTF-16BE XML
+		{"\xfe\xff\x00<\x00h\x00t\x00m\x00l\x00>", "", FormatCSV},
 		{"", "empty.gpx", FormatGPX},
 		{"", "empty", FormatCSV},
 		{"\x00\x00\x00\x18ftypmp42", "video.csv", ""},

@@ -33,6 +33,16 @@
 // records that were kept), and renders itself as one line (Summary) or
 // as JSON.
 //
+// # Tours
+//
+// ImportTour reads one input, typically GPX, as a coopmap.Tour instead:
+// its points become the stops in order, each matched to an existing co-op
+// record when one within TourOptions.MatchDistance has an agreeing name
+// (the stop then references the record), its lines the route. The
+// TourReport lists every stop with the record it was matched to and how
+// far away it is. The tour is created or replaced with
+// coopmap.Writer.CreateTour or UpdateTour, in a source of kind tours.
+//
 // # Limits
 //
 // Every limit is a constant: MaxInputSize bytes per input (also after

@@ -526,17 +526,21 @@ func (r *run) parseInput(in Input) (err error) {
 	}
 	var body io.Reader = br
 	var inner *limitReader
+	var unzip *damageReader
 	switch sniffCompression(head) {
 	case compGzip:
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return readError(in.Name, raw, fmt.Errorf("gzip: %w", err))
+			return readError(in.Name, raw, coopmap.Errorf(coopmap.CodeInvalid, "%s: the gzip stream is damaged: %v", in.Name, err))
 		}
 		r.file.Compression = "gzip"
-		inner = &limitReader{r: zr, max: r.lim.inputSize, name: in.Name + " (decompressed)"}
+		unzip = &damageReader{r: zr, what: in.Name + ": the gzip stream"}
 	case compBzip2:
 		r.file.Compression = "bzip2"
-		inner = &limitReader{r: bzip2.NewReader(br), max: r.lim.inputSize, name: in.Name + " (decompressed)"}
+		unzip = &damageReader{r: bzip2.NewReader(br), what: in.Name + ": the bzip2 stream"}
+	}
+	if unzip != nil {
+		inner = &limitReader{r: unzip, max: r.lim.inputSize, name: in.Name + " (decompressed)"}
 	}
 	if inner != nil {
 		zbr := bufio.NewReaderSize(inner, 64<<10)
@@ -568,6 +572,9 @@ func (r *run) parseInput(in Input) (err error) {
 			return l.err
 		}
 	}
+	if unzip != nil && unzip.err != nil && raw.err == nil {
+		return unzip.err
+	}
 	switch {
 	case r.fatal != nil:
 		return r.fatal
@@ -578,18 +585,28 @@ func (r *run) parseInput(in Input) (err error) {
 	case r.ctx.Err() != nil && errors.Is(perr, r.ctx.Err()):
 		return perr
 	}
+	return named(in.Name, perr)
+}
+
+// named makes sure an input's error names the input: a coopmap error
+// keeps its code and field and gains the name in front of its message
+// unless it has it already; another error is wrapped.
+func named(name string, err error) error {
 	var ce *coopmap.Error
-	if errors.As(perr, &ce) {
-		return perr
+	if !errors.As(err, &ce) {
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	return fmt.Errorf("%s: %w", in.Name, perr)
+	if strings.Contains(ce.Message, name) {
+		return err
+	}
+	return &coopmap.Error{Code: ce.Code, Field: ce.Field, Message: name + ": " + ce.Message}
 }
 
 func readError(name string, l *limitReader, err error) error {
 	if l.err != nil {
 		return l.err
 	}
-	return fmt.Errorf("%s: %w", name, err)
+	return named(name, err)
 }
 
 // safeParse runs a parser, turning a panic into an error so that one bad
@@ -636,6 +653,31 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	if l.n > l.max {
 		l.err = &coopmap.Error{Code: coopmap.CodeTooLarge, Message: fmt.Sprintf("%s is larger than %s, the limit per input", l.name, byteSize(l.max))}
 		return 0, l.err
+	}
+	return n, err
+}
+
+// damageReader turns a decompressor's failure (a stream cut short, a bad
+// checksum) into a CodeInvalid error that says so, and remembers it, so
+// the import fails with it whatever the parser made of it.
+type damageReader struct {
+	r    io.Reader
+	what string
+	err  error
+}
+
+func (d *damageReader) Read(p []byte) (int, error) {
+	if d.err != nil {
+		return 0, d.err
+	}
+	n, err := d.r.Read(p)
+	if err != nil && err != io.EOF {
+		why := "is damaged"
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			why = "ends early (the file is truncated)"
+		}
+		d.err = coopmap.Errorf(coopmap.CodeInvalid, "%s %s: %v", d.what, why, err)
+		return n, d.err
 	}
 	return n, err
 }

@@ -185,7 +185,7 @@ func (c *coopsUK) feature(p *rowParser, where string, rec []string, get func(str
 	// Exact coordinates, when the file has them, win over the postcode
 	// centroids in Geo Container.
 	if c.col[cukLat] >= 0 && c.col[cukLon] >= 0 {
-		pt, ok, reason := p.lonLat(get(cukLon), get(cukLat), "Longitude", "Latitude")
+		pt, ok, reason := p.lonLat(where, get(cukLon), get(cukLat), "Longitude", "Latitude")
 		if reason != "" {
 			return f, reason
 		}
@@ -194,7 +194,7 @@ func (c *coopsUK) feature(p *rowParser, where string, rec []string, get func(str
 			return f, ""
 		}
 	}
-	pt, ok, reason := p.lonLat(get(cukGeoLon), get(cukGeoLat), "Geo Container Longitude", "Geo Container Latitude")
+	pt, ok, reason := p.lonLat(where, get(cukGeoLon), get(cukGeoLat), "Geo Container Longitude", "Geo Container Latitude")
 	if reason != "" {
 		return f, reason
 	}

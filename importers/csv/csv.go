@@ -205,6 +205,11 @@ func (o Options) normalize() (Options, error) {
 // New returns a Parser with the given options that places rows lacking
 // coordinates by postcode with pcs (which may be nil: such rows are then
 // problems). The error is coopmap.CodeInvalid naming the option at fault.
+//
+// The parser's error, when the file as a whole cannot be read, is
+// coopmap.CodeTooLarge for a record over MaxRecordSize or MaxFields and
+// coopmap.CodeInvalid for an empty file, a bad header or a mapping that
+// finds no location; otherwise the read error, or ctx's.
 func New(opts Options, pcs *postcodes.Table) (importers.Parser, error) {
 	o, err := opts.normalize()
 	if err != nil {

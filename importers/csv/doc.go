@@ -24,7 +24,9 @@
 // the parser was built with (precision postcode, the unit's centroid).
 // Longitude and latitude must be plain decimal numbers: NaN, Inf, hex
 // (0x1p3), thousands separators and empty values are refused, and 0,0 is
-// taken as "no coordinates". In a file not separated by commas a decimal
+// taken as "no coordinates". A pair that is obviously swapped (outside
+// the British Isles as given, inside them swapped: a British latitude in
+// the longitude column) is swapped back, with a note. In a file not separated by commas a decimal
 // comma (51,5) is accepted. WKT must be 2-D WGS84 (an "SRID=4326;" prefix
 // is allowed) with plain decimal numbers. A row with none of these is left
 // out with a problem naming its line and why ("postcode "BT40 3JY" is not

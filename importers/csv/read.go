@@ -100,7 +100,7 @@ func parse(ctx context.Context, r io.Reader, name string, e importers.Emitter, o
 		switch {
 		case err == nil:
 		case lim.err != nil:
-			return fmt.Errorf("%s: a record starting after line %d is longer than %d MiB (an unbalanced quote?); nothing after it can be read reliably", name, p.lastLine, MaxRecordSize>>20)
+			return coopmap.Errorf(coopmap.CodeTooLarge, "%s: a record starting after line %d is longer than %d MiB (an unbalanced quote?); nothing after it can be read reliably", name, p.lastLine, MaxRecordSize>>20)
 		case errors.As(err, &pe) && errors.Is(err, ecsv.ErrFieldCount) && p.header != nil:
 			if !blank(rec) {
 				e.Problem(p.where(pe.StartLine), fmt.Sprintf("has %d fields; the header has %d", len(rec), len(p.header)))
@@ -112,7 +112,7 @@ func parse(ctx context.Context, r io.Reader, name string, e importers.Emitter, o
 			p.lastLine = pe.Line
 			continue
 		case errors.As(err, &pe):
-			return fmt.Errorf("%s: header: %s", p.where(pe.StartLine), csvReason(pe))
+			return coopmap.Errorf(coopmap.CodeInvalid, "%s: header: %s", p.where(pe.StartLine), csvReason(pe))
 		default:
 			return err
 		}

@@ -221,7 +221,7 @@ func (p *rowParser) generic(where string, rec []string, get func(string) string)
 		}
 	}
 	if p.col["lon"] >= 0 {
-		pt, ok, reason := p.lonLat(get("lon"), get("lat"), p.header[p.col["lon"]], p.header[p.col["lat"]])
+		pt, ok, reason := p.lonLat(where, get("lon"), get("lat"), p.header[p.col["lon"]], p.header[p.col["lat"]])
 		if reason != "" {
 			return f, reason
 		}
@@ -239,8 +239,9 @@ func (p *rowParser) generic(where string, rec []string, get func(string) string)
 }
 
 // lonLat parses a coordinate pair. ok is false when both are empty or
-// both zero; reason is set when they are unusable.
-func (p *rowParser) lonLat(lonS, latS, lonCol, latCol string) (orb.Point, bool, string) {
+// both zero; reason is set when they are unusable. A pair that is
+// obviously swapped (see swappedUK) is swapped back, with a note.
+func (p *rowParser) lonLat(where, lonS, latS, lonCol, latCol string) (orb.Point, bool, string) {
 	if lonS == "" && latS == "" {
 		return orb.Point{}, false, ""
 	}
@@ -267,7 +268,27 @@ func (p *rowParser) lonLat(lonS, latS, lonCol, latCol string) (orb.Point, bool, 
 	if lat < -90 || lat > 90 {
 		return orb.Point{}, false, fmt.Sprintf("%s: latitude %s is outside [-90, 90]", latCol, latS)
 	}
+	if swappedUK(lon, lat) {
+		importers.Note(p.e, where, fmt.Sprintf("%s %s and %s %s look swapped (a British latitude in the longitude column): read as longitude %s, latitude %s", lonCol, lonS, latCol, latS, latS, lonS))
+		lon, lat = lat, lon
+	}
 	return orb.Point{lon, lat}, true, ""
+}
+
+// The British Isles, Channel Islands to Shetland, for swappedUK.
+const (
+	ukWest, ukEast   = -10.7, 2.1
+	ukSouth, ukNorth = 49.8, 61.0
+)
+
+// swappedUK reports whether a longitude and latitude are obviously the
+// wrong way round: as given they fall outside the British Isles (for the
+// usual mistake, in the Indian Ocean or off West Africa, where no co-op
+// register has entries), and swapped they fall inside. Data from
+// elsewhere is never touched.
+func swappedUK(lon, lat float64) bool {
+	in := func(lon, lat float64) bool { return ukWest <= lon && lon <= ukEast && ukSouth <= lat && lat <= ukNorth }
+	return !in(lon, lat) && in(lat, lon)
 }
 
 // byPostcode places a record by its postcode, or says why it cannot.

@@ -7,7 +7,9 @@
 // random access; Parse then reads its doc.kml, or failing that the first
 // .kml entry, refusing archives with more than MaxKMZEntries entries and
 // stopping after MaxKMLSize uncompressed bytes whatever the archive
-// claims. Nothing else in the archive (images, models) is read, and the
+// claims. An archive with an entry whose path is absolute, has a drive
+// letter or backslash, or climbs out with "..", is refused (CodeInvalid):
+// nothing is ever extracted, but such an archive is hostile. Nothing else in the archive (images, models) is read, and the
 // temporary file is removed before Parse returns.
 //
 // # Geometry

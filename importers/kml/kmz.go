@@ -60,8 +60,13 @@ func parseKMZ(ctx context.Context, r io.Reader, name string, e importers.Emitter
 		return coopmap.Errorf(coopmap.CodeTooLarge, "the KMZ holds %d files; the limit is %d", entries, lim.entries)
 	}
 	zr, err := zip.NewReader(tmp, n)
-	if err != nil {
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return coopmap.Errorf(coopmap.CodeInvalid, "not a KMZ: the zip archive is broken: %v", strings.TrimPrefix(err.Error(), "zip: "))
+	}
+	for _, f := range zr.File {
+		if !safeEntry(f.Name) {
+			return coopmap.Errorf(coopmap.CodeInvalid, "KMZ refused: entry %q has an unsafe path (absolute, a drive letter, a backslash or ..); a KMZ from Google Earth or My Maps never has one", clip(f.Name))
+		}
 	}
 	var doc *zip.File
 	for _, f := range zr.File {
@@ -89,6 +94,22 @@ func parseKMZ(ctx context.Context, r io.Reader, name string, e importers.Emitter
 		return coopmap.Errorf(coopmap.CodeInvalid, "KMZ: %s is damaged: %v", clip(doc.Name), err)
 	}
 	return err
+}
+
+// safeEntry reports whether a zip entry name is a plain relative path: not
+// absolute, without a drive letter, backslash or ".." element. Nothing is
+// ever extracted to disk, but an archive with such names is hostile or
+// broken, so it is refused rather than half read.
+func safeEntry(name string) bool {
+	if name == "" || strings.ContainsAny(name, "\\\x00") || strings.HasPrefix(name, "/") || (len(name) > 1 && name[1] == ':') {
+		return false
+	}
+	for _, el := range strings.Split(name, "/") {
+		if el == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // zipEntries reads the entry count from the archive's end-of-central-
