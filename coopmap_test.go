@@ -128,9 +128,9 @@ func TestSourceValidate(t *testing.T) {
 }
 
 func TestQueryNormalize(t *testing.T) {
-	q, after, err := coopmap.Query{Text: "  CAFÉ ", After: coopmap.Cursor("x.1")}.Normalize()
-	if err != nil || q.Limit != coopmap.DefaultLimit || q.Text != "cafe" || after != "x.1" {
-		t.Errorf("Normalize = %+v %q %v", q, after, err)
+	q, pos, err := coopmap.Query{Text: "  CAFÉ ", After: coopmap.Cursor("x.1")}.Normalize()
+	if err != nil || q.Limit != coopmap.DefaultLimit || q.Text != "cafe" || pos.ID != "x.1" || pos.Before {
+		t.Errorf("Normalize = %+v %+v %v", q, pos, err)
 	}
 	if _, _, err := (coopmap.Query{After: "garbage"}).Normalize(); coopmap.ErrorField(err) != "after" {
 		t.Errorf("bad cursor: %v", err)

@@ -54,6 +54,10 @@ func Run(t *testing.T, open Opener) {
 		{"CancelledDuringReplace", testCancelledReplace},
 		{"InvalidValues", testInvalidValues},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"SortAndPrev", testSortAndPrev},
+		{"CursorTampered", testCursorTampered},
+		{"UpdatedAndStatus", testUpdatedAndStatus},
+		{"SourceExtent", testSourceExtent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

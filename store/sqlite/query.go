@@ -1,0 +1,245 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/coopmap/coopmap"
+	"github.com/coopmap/coopmap/geo"
+)
+
+// Query fragments for Features. Each is fixed text with ? placeholders;
+// only which fragments are joined depends on the query.
+const (
+	// bboxMatch selects the features whose bounding box touches one box,
+	// taking (maxX, minX, maxY, minY) three times. The R*Tree keeps
+	// float32 boxes rounded outwards, so it may offer a feature up to one
+	// float32 step (< 2e-5°) outside the box. A candidate more than 1e-4°
+	// inside every edge is certain; one nearer an edge is checked exactly
+	// against its stored geometry.
+	bboxMatch = `SELECT r.id FROM rtree_features_geom r
+		WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?
+		AND ((r.minx <= ? - 1e-4 AND r.maxx >= ? + 1e-4 AND r.miny <= ? - 1e-4 AND r.maxy >= ? + 1e-4)
+			OR EXISTS (SELECT 1 FROM features e WHERE e.fid = r.id
+				AND ST_MinX(e.geom) <= ? AND ST_MaxX(e.geom) >= ? AND ST_MinY(e.geom) <= ? AND ST_MaxY(e.geom) >= ?))`
+	whereAll     = `1 = 1`
+	whereBBox    = ` AND fid IN (` + bboxMatch + `)`
+	whereBBox2   = ` AND fid IN (` + bboxMatch + ` UNION ALL ` + bboxMatch + `)`
+	whereSources = ` AND source_id IN (?` // then ", ?" per further source and ")"
+	whereSector  = ` AND sector = ?`
+	whereOrgType = ` AND org_type = ?`
+	// With a bbox, the R*Tree finds the candidates: the unary + keeps
+	// SQLite from walking a whole source (or sector) in its index instead
+	// and probing each row against the candidate list, which for a large
+	// source is thousands of times slower.
+	whereSourcesBBox = ` AND +source_id IN (?`
+	whereSectorBBox  = ` AND +sector = ?`
+	whereOrgTypeBBox = ` AND +org_type = ?`
+	whereStatus      = ` AND status = ?`
+	whereUpdatedFrom = ` AND updated_at >= ?`
+	whereUpdatedTo   = ` AND updated_at <= ?`
+	whereText        = ` AND search_text LIKE '%' || ? || '%' ESCAPE '\'`
+
+	countFeatures = `SELECT count(*) FROM features WHERE `
+	// With only a bbox, the R*Tree counts alone: it has one row per
+	// feature with a geometry. UNION, not UNION ALL: a feature as wide as
+	// the world lies in both halves of a box across the antimeridian.
+	countBBox    = `SELECT count(*) FROM (` + bboxMatch + `)`
+	countBBox2   = `SELECT count(*) FROM (` + bboxMatch + ` UNION ` + bboxMatch + `)`
+	pageFeatures = `SELECT ` + featureColumns + ` FROM features WHERE `
+
+	// Sort keys other than the id. Names are stored NULL when empty; the
+	// contract orders an empty name first, as the empty string.
+	keyName    = `ifnull(name, '')`
+	keyUpdated = `updated_at`
+	// A bbox query sorts its candidates (few, found by the R*Tree); without
+	// a bbox, walking an index in id order is cheapest. The unary + keeps
+	// SQLite from choosing the id index for a bbox query, which would scan
+	// every feature and probe the candidate list.
+	keyID     = `id`
+	keyIDSort = `+id`
+)
+
+// featureFilter returns the WHERE clause and its arguments for a
+// normalised query, without the cursor.
+func featureFilter(q coopmap.Query) (string, []any) {
+	var (
+		w    strings.Builder
+		args []any
+	)
+	w.WriteString(whereAll)
+	if q.BBox != nil {
+		bounds := q.BBox.Bounds()
+		if len(bounds) == 1 {
+			w.WriteString(whereBBox)
+		} else {
+			w.WriteString(whereBBox2)
+		}
+		for _, b := range bounds {
+			for range 3 {
+				args = append(args, b.Max[0], b.Min[0], b.Max[1], b.Min[1])
+			}
+		}
+	}
+	sources, sector, orgType := whereSources, whereSector, whereOrgType
+	if q.BBox != nil {
+		sources, sector, orgType = whereSourcesBBox, whereSectorBBox, whereOrgTypeBBox
+	}
+	if len(q.Sources) > 0 {
+		w.WriteString(sources)
+		w.WriteString(strings.Repeat(", ?", len(q.Sources)-1))
+		w.WriteString(")")
+		for _, s := range q.Sources {
+			args = append(args, s)
+		}
+	}
+	for _, c := range []struct {
+		sql string
+		v   any
+		set bool
+	}{
+		{sector, q.Sector, q.Sector != ""},
+		{orgType, q.OrgType, q.OrgType != ""},
+		{whereStatus, q.Status, q.Status != ""},
+		{whereUpdatedFrom, timeArg(q.Updated.From), !q.Updated.From.IsZero()},
+		{whereUpdatedTo, timeArg(q.Updated.To), !q.Updated.To.IsZero()},
+		{whereText, coopmap.EscapeLike(q.Text), q.Text != ""},
+	} {
+		if c.set {
+			w.WriteString(c.sql)
+			args = append(args, c.v)
+		}
+	}
+	return w.String(), args
+}
+
+// keyset returns the condition that starts a page after (or before) pos,
+// its arguments, and the ORDER BY … LIMIT ? clause. Every piece is fixed
+// text: the sort field only picks which.
+func keyset(q coopmap.Query, pos coopmap.Position) (cond string, args []any, order string) {
+	cmp, dir := " > ", ""
+	if q.Descending(pos) {
+		cmp, dir = " < ", " DESC"
+	}
+	var (
+		key string
+		val any
+	)
+	switch q.Sort.Field {
+	case coopmap.SortName:
+		key, val = keyName, pos.Name
+	case coopmap.SortUpdated:
+		key, val = keyUpdated, timeArg(pos.Updated)
+	default:
+		id := keyID
+		if q.BBox != nil {
+			id = keyIDSort
+		}
+		if !pos.IsZero() {
+			cond, args = ` AND id`+cmp+`?`, []any{pos.ID}
+		}
+		return cond, args, ` ORDER BY ` + id + dir + ` LIMIT ?`
+	}
+	if !pos.IsZero() {
+		cond = ` AND (` + key + cmp + `? OR (` + key + ` = ? AND id` + cmp + `?))`
+		args = []any{val, val, pos.ID}
+	}
+	return cond, args, ` ORDER BY ` + key + dir + `, id` + dir + ` LIMIT ?`
+}
+
+// Features returns one page of the features matching q, in q's order,
+// with the exact number matched; the count and the page come from one
+// snapshot. The error is q's validation error (CodeInvalid naming the
+// field), the database's, or ctx's.
+func (s *Store) Features(ctx context.Context, q coopmap.Query) (coopmap.Page, error) {
+	q, pos, err := q.Normalize()
+	if err != nil {
+		return coopmap.Page{}, err
+	}
+	where, args := featureFilter(q)
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return coopmap.Page{}, dbError(ctx, "query features", err)
+	}
+	defer tx.Rollback()
+
+	var matched int
+	count := countFeatures + where
+	if q.BBox != nil && len(q.Sources) == 0 && q.Sector == "" && q.OrgType == "" && q.Status == "" && q.Updated.IsZero() && q.Text == "" {
+		count = countBBox
+		if q.BBox.CrossesAntimeridian() {
+			count = countBBox2
+		}
+	}
+	if err := tx.QueryRowContext(ctx, count, args...).Scan(&matched); err != nil {
+		return coopmap.Page{}, dbError(ctx, "count features", err)
+	}
+	if matched == 0 {
+		return q.Finish(nil, pos, 0), nil
+	}
+	cond, kargs, order := keyset(q, pos)
+	args = append(append(args, kargs...), q.Limit+1)
+	rows, err := tx.QueryContext(ctx, pageFeatures+where+cond+order, args...)
+	if err != nil {
+		return coopmap.Page{}, dbError(ctx, "query features", err)
+	}
+	defer rows.Close()
+	fs := make([]coopmap.Feature, 0, min(q.Limit+1, matched))
+	for rows.Next() {
+		f, err := scanFeature(rows)
+		if err != nil {
+			return coopmap.Page{}, dbError(ctx, "query features", err)
+		}
+		fs = append(fs, f)
+	}
+	if err := rows.Err(); err != nil {
+		return coopmap.Page{}, dbError(ctx, "query features", err)
+	}
+	return q.Finish(fs, pos, matched), nil
+}
+
+var _ coopmap.ExtentReader = (*Store)(nil)
+
+// The extent of a source. The box comes from the R*Tree, whose float32
+// boxes are rounded outwards: it may be up to 2e-5° larger than exact,
+// never smaller. The unary + makes SQLite scan the R*Tree once and probe
+// the source's ids, rather than look up each id in the R*Tree, which reads
+// a node per feature and is several times slower.
+const (
+	sourceBoundsSQL = `SELECT min(r.minx), min(r.miny), max(r.maxx), max(r.maxy)
+	FROM rtree_features_geom r WHERE +r.id IN (SELECT fid FROM features WHERE source_id = ?)`
+	sourceUpdatedSQL = `SELECT min(updated_at), max(updated_at) FROM features WHERE source_id = ?`
+)
+
+// SourceExtent returns the bounding box and update-time range of a
+// source's features. The error has CodeNotFound for a missing source;
+// otherwise it is the database's or ctx's.
+func (s *Store) SourceExtent(ctx context.Context, sourceID string) (coopmap.Extent, error) {
+	op := "extent of source " + sourceID
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return coopmap.Extent{}, dbError(ctx, op, err)
+	}
+	defer tx.Rollback()
+	if _, err := loadSource(ctx, tx, sourceID); err != nil {
+		return coopmap.Extent{}, dbError(ctx, op, err)
+	}
+	var (
+		minX, minY, maxX, maxY sql.NullFloat64
+		e                      coopmap.Extent
+	)
+	err = tx.QueryRowContext(ctx, sourceBoundsSQL, sourceID).Scan(&minX, &minY, &maxX, &maxY)
+	if err == nil {
+		err = tx.QueryRowContext(ctx, sourceUpdatedSQL, sourceID).Scan(timeCol{&e.Updated.From}, timeCol{&e.Updated.To})
+	}
+	if err != nil {
+		return coopmap.Extent{}, dbError(ctx, op, err)
+	}
+	if minX.Valid {
+		// Clamped: the outward rounding may step past ±180 or ±90.
+		b := geo.BBox{MinLon: max(minX.Float64, -180), MinLat: max(minY.Float64, -90), MaxLon: min(maxX.Float64, 180), MaxLat: min(maxY.Float64, 90)}
+		e.BBox = &b
+	}
+	return e, nil
+}
