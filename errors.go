@@ -22,6 +22,10 @@ const (
 	CodeUnauthorized Code = "unauthorized"
 	// CodeTooLarge: a size, count or time limit was exceeded.
 	CodeTooLarge Code = "too_large"
+	// CodeUnroutable: well-formed points that cannot be routed between (too
+	// far from any road, or on roads that do not connect); Error.Field
+	// names the point.
+	CodeUnroutable Code = "unroutable"
 )
 
 // Sentinels for errors.Is: errors.Is(err, coopmap.ErrNotFound) holds for
