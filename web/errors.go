@@ -29,6 +29,7 @@ var statuses = map[coopmap.Code]struct {
 	coopmap.CodeConflict:     {http.StatusConflict, "Conflict"},
 	coopmap.CodeUnauthorized: {http.StatusUnauthorized, "Unauthorized"},
 	coopmap.CodeTooLarge:     {http.StatusRequestEntityTooLarge, "Too large"},
+	coopmap.CodeUnroutable:   {http.StatusUnprocessableEntity, "Cannot route"},
 }
 
 // problemFor maps an error to the problem document sent for it. Errors

@@ -15,9 +15,24 @@ func (s *Server) Handler() http.Handler {
 	r.Use(middleware.RealIP)
 	r.Use(s.logRequests)
 	r.Use(s.recoverPanics)
+	r.Use(readOnlyCORS)
+	r.Use(s.mapAtRoot) // a browser asking for / gets the web map; the OGC landing page stays at /?f=html
 
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
+
+	r.Get("/tiles/{file}", s.handle(s.tileJSONHandler))
+	r.Get("/tiles/{collection}/{z}/{x}/{file}", s.handle(s.tileHandler))
+	s.downloadRoutes(r)
+
+	s.ogcRoutes(r) // OGC API – Features: /, /conformance, /api, /collections/…
+
+	r.Get("/search", s.handle(s.searchHandler))
+	r.Get("/nearest", s.handle(s.nearestHandler))
+	r.Get("/route", s.handle(s.routeHandler))
+	s.tourRoutes(r) // /tours, /tours/{id}, /tours/{id}.gpx
+
+	s.pageRoutes(r) // the web map's assets and data, /coops/{id}, /features/{collection}/{id}
 
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Type: "about:blank", Title: "Not found", Status: http.StatusNotFound, Detail: "no such path: " + r.URL.Path})

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/coopmap/coopmap"
+	"github.com/coopmap/coopmap/export"
+	"github.com/coopmap/coopmap/route"
+	"github.com/coopmap/coopmap/search"
 )
 
 // Config holds the server's settings; cmd/coopmap fills it from flags and
@@ -16,6 +19,32 @@ import (
 type Config struct {
 	// ReadyTimeout bounds the store check behind /readyz.
 	ReadyTimeout time.Duration
+	// TileCacheBytes is the tile cache's budget: 0 takes the default
+	// (256 MiB), a negative value disables the cache.
+	TileCacheBytes int64
+	// TileMaxZoom is the highest tile zoom served (0: 16; at most 24).
+	TileMaxZoom int
+	// TileEmbedded renders every tile with the embedded renderer, even
+	// when the store can render tiles itself (PostGIS).
+	TileEmbedded bool
+	// TileCatalogTTL is how long the list of tile sets and their
+	// versions is reused before it is re-read (0: one second).
+	TileCatalogTTL time.Duration
+	// GeoPackage writes GeoPackage downloads (?f=gpkg); nil leaves the
+	// format out. cmd/coopmap supplies it, as it needs a concrete store.
+	GeoPackage export.WriteFunc
+	// GeoPackageBuilds bounds the GeoPackage downloads built at once
+	// (0: 2); one more gets a 503 problem with Retry-After.
+	GeoPackageBuilds int
+	// Search answers /search and /nearest; nil builds an index over the
+	// store without place search (cmd/coopmap passes one with the
+	// postcode table).
+	Search *search.Index
+	// Graph answers /route; nil (no --graph) makes /route a 404 problem.
+	Graph *route.Graph
+	// Basemap is the web map's raster basemap; the zero value is
+	// OpenStreetMap's standard tiles.
+	Basemap Basemap
 }
 
 // Server serves coopmap over HTTP from a store.
@@ -23,6 +52,14 @@ type Server struct {
 	store coopmap.Store
 	log   *slog.Logger
 	cfg   Config
+	tiles *tileService
+	// ogc holds the OGC API's templates and cached extents.
+	ogc *ogcState
+	// downloads holds the download formats and GeoPackage build slots.
+	downloads *downloads
+	// pages holds the web map's build, the record page template and the
+	// map's point sets.
+	pages *pageState
 }
 
 // New returns a server reading from store and logging to log. Zero config
@@ -31,7 +68,17 @@ func New(store coopmap.Store, log *slog.Logger, cfg Config) *Server {
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 2 * time.Second
 	}
-	return &Server{store: store, log: log, cfg: cfg}
+	if cfg.TileCacheBytes == 0 {
+		cfg.TileCacheBytes = 256 << 20
+	}
+	if cfg.TileCatalogTTL == 0 {
+		cfg.TileCatalogTTL = time.Second
+	}
+	if cfg.Search == nil {
+		cfg.Search = search.New(store, nil, search.Options{})
+	}
+	return &Server{store: store, log: log, cfg: cfg, tiles: newTileService(store, cfg), downloads: newDownloads(cfg), ogc: newOGCState(),
+		pages: newPageState(cfg, log)}
 }
 
 // handlerFunc is an HTTP handler that returns its error instead of writing

@@ -4,8 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/coopmap/coopmap/web"
 )
 
 // Config is everything a coopmap command can be told, from flags and
@@ -21,6 +24,16 @@ type Config struct {
 	LogFormat, LogLevel string
 	// ShutdownTimeout bounds how long in-flight requests get to finish.
 	ShutdownTimeout time.Duration
+	// TileCacheMB is the tile cache's budget in MiB (0 disables it);
+	// TileMaxZoom the highest tile zoom; TileEmbedded forces the embedded
+	// tile renderer on PostGIS.
+	TileCacheMB, TileMaxZoom int
+	TileEmbedded             bool
+	// Graph is the bike routing graph file serve loads for /route; empty
+	// leaves routing off.
+	Graph string
+	// Basemap is the web map's raster basemap (--basemap-*).
+	Basemap web.Basemap
 }
 
 // newFlagSet returns a flag set for cmd whose defaults come from the
@@ -62,6 +75,13 @@ func envBool(getenv func(string) string, key string) bool {
 		return true
 	}
 	return false
+}
+
+func envInt(getenv func(string) string, key string, def int) int {
+	if n, err := strconv.Atoi(getenv(key)); err == nil {
+		return n
+	}
+	return def
 }
 
 func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {

@@ -39,7 +39,14 @@ type importConfig struct {
 	Delimiter, Encoding, Precision string
 	Mapping                        string
 	Maps                           []string
-	Files                          []string
+	// OSMFilter is --osm-filter: key=value terms; "" keeps the default.
+	OSMFilter string
+	// Tour options (--as-tour).
+	AsTour            bool
+	TourID, TourTitle string
+	MatchSources      string
+	MatchDistance     float64
+	Files             []string
 }
 
 // multiFlag collects a repeatable flag.
@@ -55,7 +62,8 @@ compressed too; "-" is standard input) as the complete contents of source
 SLUG, all or nothing. A new source needs --licence and --attribution; an
 existing one keeps its stored metadata unless flags change it. Prints one
 summary line on stdout, problems on stderr; exit status 1 when nothing was
-imported. Limits: %d GiB per file, %s records per import, %d MiB per CSV
+imported. With --as-tour, one file (GPX) becomes one tour in a tours source:
+its waypoints the stops, matched to co-op records by name and distance. Limits: %d GiB per file, %s records per import, %d MiB per CSV
 record, --timeout.
 
 Flags:
@@ -93,6 +101,12 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 	fs.StringVar(&ic.Precision, "precision", "", "CSV: precision of coordinates: exact, postcode or area (default exact)")
 	fs.StringVar(&ic.Mapping, "mapping", "", `CSV column mapping file: JSON {"lat":"Latitude",…} or key=column lines`)
 	fs.Var((*multiFlag)(&ic.Maps), "map", "CSV column mapping key=column, repeatable (keys: id name lon lat wkt postcode address sector org_type website email description founded status)")
+	fs.StringVar(&ic.OSMFilter, "osm-filter", "", "OSM: keep nodes and ways with any of these tags, key=value[,key=value…] (key=* for any value), e.g. amenity=bicycle_parking,shop=bicycle (default: named shops, amenities, offices and co-ops)")
+	fs.BoolVar(&ic.AsTour, "as-tour", false, "import one GPX (or other) file as a tour in a tours source: its waypoints become the stops, matched to co-op records by name and distance, its tracks the route")
+	fs.StringVar(&ic.TourID, "tour-id", "", "--as-tour: the tour's id (default: from the file name)")
+	fs.StringVar(&ic.TourTitle, "tour-title", "", "--as-tour: the tour's title (default: the first track's name)")
+	fs.StringVar(&ic.MatchSources, "match-source", "", "--as-tour: comma-separated sources to match stops with (default: every coops source)")
+	fs.Float64Var(&ic.MatchDistance, "match-distance", importers.DefaultMatchDistance, "--as-tour: furthest a matched co-op may be from its stop, in metres")
 	fs.IntVar(&ic.MaxShown, "show", 20, "problems and notes to print on stderr (all are in --report)")
 	fs.StringVar(&ic.Progress, "progress", "auto", "progress bar on stderr: auto (when it is a terminal), always or never")
 
@@ -123,6 +137,10 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 		return err
 	}
 	csvParser, err := ic.csvParser()
+	if err != nil {
+		return err
+	}
+	osmParser, err := ic.osmParser()
 	if err != nil {
 		return err
 	}
@@ -157,10 +175,13 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if err := st.Ping(ctx); err != nil {
 		return fmt.Errorf("store %s: %w", redact(c.DB), err)
 	}
+	if ic.AsTour {
+		return importTourCommand(ctx, st, &ic, src, inputs, formats(csvParser, osmParser), stdout, stderr)
+	}
 
 	opts := importers.Options{
 		Source:  src,
-		Formats: formats(csvParser),
+		Formats: formats(csvParser, osmParser),
 		Format:  ic.Format,
 		DryRun:  ic.DryRun,
 		Strict:  ic.Strict,
@@ -188,15 +209,16 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 	return nil
 }
 
-// formats wires the parsers this binary has.
-func formats(csvParser importers.Parser) importers.Formats {
+// formats wires the parsers this binary has; csvParser and osmParser
+// carry the CSV and OSM flags.
+func formats(csvParser, osmParser importers.Parser) importers.Formats {
 	return importers.Formats{
 		importers.FormatCSV:     csvParser,
 		importers.FormatGeoJSON: geojson.Parse,
 		importers.FormatKML:     kml.Parse, // reads KMZ too
 		importers.FormatKMZ:     kml.Parse,
 		importers.FormatGPX:     gpx.Parse,
-		importers.FormatOSM:     osm.Parse, // XML, PBF, bzip2 or gzip
+		importers.FormatOSM:     osmParser, // XML, PBF, bzip2 or gzip
 	}
 }
 
@@ -271,6 +293,18 @@ func (ic *importConfig) csvParser() (importers.Parser, error) {
 	return p, nil
 }
 
+// osmParser builds the OSM parser from --osm-filter.
+func (ic *importConfig) osmParser() (importers.Parser, error) {
+	if ic.OSMFilter == "" {
+		return osm.Parse, nil
+	}
+	f, err := osm.ParseFilter(ic.OSMFilter)
+	if err != nil {
+		return nil, fmt.Errorf("--osm-filter: %w", err)
+	}
+	return osm.New(osm.Options{Filter: f}), nil
+}
+
 func (ic *importConfig) showProgress(stderr io.Writer, getenv func(string) string) bool {
 	switch ic.Progress {
 	case "always":
@@ -318,9 +352,9 @@ func printProblems(w io.Writer, rep importers.Report, n int, haveReport bool) {
 	}
 }
 
-// writeReport writes the report as indented JSON, replacing path only
-// once it is complete.
-func writeReport(path string, rep importers.Report) error {
+// writeReport writes a report (importers.Report or TourReport) as
+// indented JSON, replacing path only once it is complete.
+func writeReport(path string, rep any) error {
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return err

@@ -38,6 +38,8 @@ Usage:
   coopmap serve   [--db DSN] [--addr HOST:PORT] [--migrate]   serve the map and API
   coopmap import  [--db DSN] --source SLUG [flags] FILE…       import files as a source, all or nothing
   coopmap migrate [--db DSN]                                   bring a PostGIS schema up to date
+  coopmap graph build EXTRACT.osm.pbf -o FILE.graph            build the bike routing graph for serve --graph
+  coopmap tour create|update|list|delete [flags]               plan co-op bike tours on the graph and store them
   coopmap version                                              print the version
 
 --db is a postgres:// URL (PostGIS) or a GeoPackage path (default ./coopmap.gpkg);
@@ -60,6 +62,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = migrate(ctx, args[1:], stdout, stderr, getenv)
 	case "import":
 		err = importCommand(ctx, args[1:], stdout, stderr, getenv)
+	case "graph":
+		err = graphCommand(ctx, args[1:], stdout, stderr)
+	case "tour":
+		err = tourCommand(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "coopmap", version)
 	case "help", "-h", "--help":

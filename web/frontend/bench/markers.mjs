@@ -1,0 +1,103 @@
+// Times the web map in headless chromium on this machine: from navigation
+// to the first co-op clusters on screen, with the Co-operatives UK demo
+// data (7,097 points) and with a second, generated 12,000-point co-op
+// source added; and the JS + CSS the page transfers, gzipped. The basemap
+// is blocked (not part of the figure). Run it with bench/web.sh.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { launch } from '../tests/browser.mjs';
+import { startServer, ROOT } from '../tests/server.mjs';
+
+const RUNS = Number(process.env.RUNS || 7);
+
+async function timeMarkers(browser, base, source) {
+  const times = [];
+  const marks = [];
+  for (let i = 0; i < RUNS + 1; i++) {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    await context.route('**/*', (r) => (r.request().url().startsWith(base) ? r.continue() : r.abort()));
+    const page = await context.newPage();
+    const path = source ? `/?source=${source}` : '/';
+    const t0 = Date.now();
+    await page.goto(base + path, { waitUntil: 'commit' });
+    await page.waitForSelector('.leaflet-marker-icon.cluster', { state: 'visible', timeout: 60000 });
+    const ms = Date.now() - t0;
+    await page.waitForSelector('body[data-ready="true"]');
+    const points = await page.evaluate(() => document.getElementById('filter-count')?.textContent || '');
+    const m = await page.evaluate(() => Object.fromEntries(['coopmap-start', 'coopmap-points', 'coopmap-markers', 'coopmap-frame']
+      .map((n) => [n.slice(8), Math.round(performance.getEntriesByName(n)[0]?.startTime ?? -1)])));
+    if (i > 0) { times.push(ms); marks.push(m); } // the first run warms the server's point set
+    await context.close();
+    if (i === RUNS) console.log(`  ${points.split(' co-ops')[0]} co-ops loaded`);
+  }
+  times.sort((a, b) => a - b);
+  const med = (k) => marks.map((m) => m[k]).sort((a, b) => a - b)[Math.floor(marks.length / 2)];
+  console.log(`  page marks, median ms after navigation: script started ${med('start')}, points parsed ${med('points')}, markers in the DOM ${med('markers')}, first frame with them ${med('frame')}`);
+  return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1] };
+}
+
+function generated(db, bin) {
+  const features = [];
+  for (let i = 0; i < 12000; i++) {
+    const lon = -5.5 + ((i * 7919) % 7000) / 1000;
+    const lat = 50.2 + ((i * 104729) % 8500) / 1000;
+    features.push({ type: 'Feature', id: `g${i}`, geometry: { type: 'Point', coordinates: [lon, lat] },
+      properties: { name: `Generated co-op ${i}`, sector: ['Food', 'Housing', 'Retail', 'Energy'][i % 4] } });
+  }
+  const file = join(db, '..', 'generated.geojson');
+  writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features }));
+  execFileSync(bin, ['import', '--db', db, '--source', 'bench-12k', '--kind', 'coops', '--licence', 'CC0-1.0',
+    '--attribution', 'Generated for the benchmark', '--format', 'geojson', '--show', '0', file], { stdio: 'ignore' });
+}
+
+const assets = join(ROOT, 'web/frontend/dist/app/assets');
+let gz = 0;
+for (const f of readdirSync(assets)) if (/\.(js|css)$/.test(f)) gz += gzipSync(readFileSync(join(assets, f)), { level: 9 }).length;
+console.log(`JS + CSS, gzipped: ${(gz / 1024).toFixed(1)} KiB`);
+
+/** baseline times what this machine takes for a near-empty page and for
+ * the co-ops as compact points against the same as OGC API GeoJSON. */
+async function baseline(browser, base) {
+  const context = await browser.newContext();
+  await context.route('**/*', (r) => (r.request().url().startsWith(base) ? r.continue() : r.abort()));
+  const page = await context.newPage();
+  const blank = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = Date.now();
+    await page.goto(`${base}/healthz`, { waitUntil: 'load' });
+    blank.push(Date.now() - t0);
+  }
+  blank.sort((a, b) => a - b);
+  console.log(`anchor: navigating to /healthz (a 16-byte page): ${blank[Math.floor(RUNS / 2)]} ms median`);
+  const timeFetch = (url) => page.evaluate(async (u) => {
+    const t = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      const doc = await (await fetch(u, { cache: 'no-store' })).json();
+      t.push(performance.now() - t0);
+      if (!doc) throw new Error('empty');
+    }
+    return Math.round(t.sort((a, b) => a - b)[2]);
+  }, url);
+  await timeFetch('/map/points/coops-uk'); // warm
+  console.log(`anchor: fetch + JSON.parse of the co-ops, median of 5: /map/points/coops-uk ${await timeFetch('/map/points/coops-uk')} ms; ` +
+    `/collections/coops-uk/items?limit=10000 (GeoJSON) ${await timeFetch('/collections/coops-uk/items?limit=10000')} ms`);
+  await context.close();
+}
+
+const server = await startServer({ extra: generated });
+const browser = await launch();
+try {
+  await baseline(browser, server.base);
+  const coops = await timeMarkers(browser, server.base, 'coops-uk');
+  console.log(`co-ops UK (7,097 points): markers visible after ${coops.median} ms median (min ${coops.min}, max ${coops.max}, ${RUNS} runs)`);
+  const both = await timeMarkers(browser, server.base, 'bench-12k');
+  console.log(`generated (12,000 points): markers visible after ${both.median} ms median (min ${both.min}, max ${both.max}, ${RUNS} runs)`);
+  const all = await timeMarkers(browser, server.base, '');
+  console.log(`all sources (19,098 points): markers visible after ${all.median} ms median (min ${all.min}, max ${all.max}, ${RUNS} runs)`);
+} finally {
+  await browser.close();
+  await server.stop();
+}
