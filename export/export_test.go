@@ -401,7 +401,7 @@ func TestKMLRoundTrip(t *testing.T) {
 func TestGPXValidatesAndRoundTrips(t *testing.T) {
 	src, features := stored(t, fixture())
 	data := write(t, export.WriteGPX, src, features)
-	run(t, "xmllint", "--noout", "--nonet", "--schema", "testdata/schemas/gpx.xsd", saveTemp(t, "coops.gpx", data))
+	run(t, "xmllint", "--noout", "--nonet", "--schema", "../testdata/schemas/gpx.xsd", saveTemp(t, "coops.gpx", data))
 	checkProvenance(t, string(data), xmlUnescape)
 	for _, want := range []string{
 		`<copyright author="Co-operatives UK"><year>2024</year><license>https://opendatacommons.org/licenses/by/1-0/</license></copyright>`,
@@ -492,7 +492,7 @@ func TestHostileTextMakesValidFiles(t *testing.T) {
 	})
 	t.Run("gpx", func(t *testing.T) {
 		data := write(t, export.WriteGPX, src, features)
-		run(t, "xmllint", "--noout", "--nonet", "--schema", "testdata/schemas/gpx.xsd", saveTemp(t, "x.gpx", data))
+		run(t, "xmllint", "--noout", "--nonet", "--schema", "../testdata/schemas/gpx.xsd", saveTemp(t, "x.gpx", data))
 		got := reimport(t, importers.FormatGPX, importgpx.Parse, "x.gpx", data)
 		for _, g := range got {
 			if g.Name != xmlName {
@@ -512,7 +512,7 @@ func TestEmpty(t *testing.T) {
 				t.Errorf("geojson: %s", data)
 			}
 		case export.NameGPX:
-			run(t, "xmllint", "--noout", "--nonet", "--schema", "testdata/schemas/gpx.xsd", saveTemp(t, "empty.gpx", data))
+			run(t, "xmllint", "--noout", "--nonet", "--schema", "../testdata/schemas/gpx.xsd", saveTemp(t, "empty.gpx", data))
 		case export.NameKML:
 			run(t, "xmllint", "--noout", "--nonet", saveTemp(t, "empty.kml", data))
 		case export.NameCSV:

@@ -46,7 +46,7 @@ func TestTourGPX(t *testing.T) {
 		if err := export.WriteTourGPX(&b, c.tour, src, []coopmap.Source{coops}, page); err != nil {
 			t.Fatal(err)
 		}
-		run(t, "xmllint", "--noout", "--nonet", "--schema", "testdata/schemas/gpx.xsd", saveTemp(t, "tour.gpx", b.Bytes()))
+		run(t, "xmllint", "--noout", "--nonet", "--schema", "../testdata/schemas/gpx.xsd", saveTemp(t, "tour.gpx", b.Bytes()))
 		var doc struct {
 			Name   string     `xml:"metadata>name"`
 			Desc   string     `xml:"metadata>desc"`
