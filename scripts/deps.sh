@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what coopmap needs on a Debian machine, only what is missing.
-#   scripts/deps.sh run    Go toolchain check (building and serving)
-#   scripts/deps.sh test   plus PostgreSQL 15 + PostGIS 3, GDAL tools, xmllint
+#   scripts/deps.sh run    Go toolchain check, Node.js + npm for the web map's build
+#   scripts/deps.sh test   plus PostgreSQL 15 + PostGIS 3, GDAL tools, xmllint, chromium (browser tests)
+#   scripts/deps.sh bench-route   PostGIS plus pgRouting and osm2pgrouting (bench/route.sh)
 # Needs root (or sudo) only when something has to be installed.
 set -euo pipefail
 what=${1:-run}
@@ -31,16 +32,28 @@ apt_install() {
 	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# need_node installs Node.js and npm from Debian when node is missing (the
+# web map is built with npm and Vite; a newer node already on PATH is kept).
+need_node() {
+	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+}
+
 case "$what" in
 run)
 	need_go
+	need_node
 	;;
 test)
 	need_go
-	apt_install postgresql-15 postgresql-15-postgis-3 postgresql-contrib gdal-bin libxml2-utils
+	need_node
+	apt_install postgresql-15 postgresql-15-postgis-3 postgresql-contrib gdal-bin libxml2-utils chromium
+	;;
+bench-route)
+	need_go
+	apt_install postgresql-15 postgresql-15-postgis-3 postgresql-contrib postgresql-15-pgrouting osm2pgrouting
 	;;
 *)
-	echo "usage: $0 run|test" >&2
+	echo "usage: $0 run|test|bench-route" >&2
 	exit 2
 	;;
 esac

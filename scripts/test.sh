@@ -14,6 +14,9 @@ fi
 echo "== go vet"
 go vet ./...
 
+echo "== fuzz (${FUZZTIME:-5s} per target; make fuzz runs them longer)"
+FUZZTIME=${FUZZTIME:-5s} scripts/fuzz.sh
+
 echo "== PostGIS"
 eval "$(scripts/pg.sh start)"
 trap 'scripts/pg.sh stop "$COOPMAP_PG_DIR"' EXIT
@@ -35,5 +38,25 @@ if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then
 	fail=1
 fi
 rm -f "$log"
+
+echo "== web map in chromium (web/frontend/tests; screenshots in web/frontend/artifacts)"
+# make build runs npm ci (when the lock changed) and Vite, and embeds the
+# map in bin/coopmap; the tests serve the demo data with it.
+wlog=$(mktemp "${TMPDIR:-/tmp}/coopmap-web.XXXXXX")
+wstatus=0
+{ make --no-print-directory build && (cd web/frontend && COOPMAP_BIN=bin/coopmap node --test --test-concurrency=1 --test-reporter=spec tests/); } >"$wlog" 2>&1 || wstatus=$?
+grep -E '^\s*(✔|✖|ℹ (pass|fail))' "$wlog" || true
+wpass=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$wlog" | tail -1)
+wfail=$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$wlog" | tail -1)
+wpass=${wpass:-0}
+wfail=${wfail:-0}
+if [ "$wstatus" -ne 0 ]; then
+	tail -60 "$wlog"
+	[ "$wfail" -gt 0 ] || wfail=1
+	status=$wstatus
+fi
+rm -f "$wlog"
+pass=$((pass + wpass))
+fail=$((fail + wfail))
 echo "$pass passed, $fail failed, $skip skipped"
 exit "$status"

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Vector tile throughput: coopmap against pg_tileserv on the same PostGIS
+# data, with the same tile lists, in one run (see docs/PERFORMANCE.md,
+# "Tiles").
+#
+#   bench/tiles.sh KIT_DIR
+#
+# KIT_DIR is the anchor benchmark kit (anchors-up, anchors-down,
+# run_tiles.sh, fetch_tiles.sh, memserve/, the tile lists); it is not part
+# of this repository. The script starts pg_tileserv on a throwaway PostGIS
+# loaded with the kit's 200,000 synthetic London points, imports the same
+# points with `coopmap import` into a coopmap schema of that database and
+# into a GeoPackage, then measures with wrk, one server at a time:
+#
+#   pg_tileserv             /public.coops/{z}/{x}/{y}.pbf
+#   coopmap PostGIS         ST_AsMVT renderer, tile cache off
+#   coopmap PostGIS Go      embedded renderer reading PostGIS, cache off
+#   coopmap GeoPackage      embedded renderer, cache off
+#   coopmap warm cache      PostGIS, z14 after one warming pass
+#   memserve                the kit's in-memory server of pg_tileserv's z14 tiles
+#
+# Environment: DUR (wrk duration per list, default 15s), LISTS (default
+# "z10 z11 z12 z13 z14 mixed"), OUT (results; default
+# $TMPDIR/coopmap-tiles-results-DATE), PORT (coopmap, default 8090), TS_PORT and
+# FS_PORT (anchors, default 7810 and 9010), ANCHORS_STATE.
+# Everything listens on 127.0.0.1 only; everything started is stopped at
+# exit.
+set -euo pipefail
+[ $# -eq 1 ] || { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+kit=$(cd "$1" && pwd)
+cd "$(dirname "$0")/.."
+repo=$PWD
+command -v wrk >/dev/null || { echo "tiles.sh: wrk not found (apt-get install wrk)" >&2; exit 2; }
+
+export ANCHORS_STATE=${ANCHORS_STATE:-${TMPDIR:-/tmp}/anchors-tiles-$(id -u)}
+export TS_PORT=${TS_PORT:-7810} FS_PORT=${FS_PORT:-9010}
+export OUT=${OUT:-${TMPDIR:-/tmp}/coopmap-tiles-results-$(date -u +%Y%m%dT%H%M%SZ)}
+PORT=${PORT:-8090}
+LISTS=${LISTS:-z10 z11 z12 z13 z14 mixed}
+mkdir -p "$OUT"
+work=$(mktemp -d "${TMPDIR:-/tmp}/coopmap-tiles-bench.XXXXXX")
+
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	"$kit/anchors-down" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+CGO_ENABLED=0 go build -trimpath -o "$work/coopmap" ./cmd/coopmap
+(cd "$kit/memserve" && CGO_ENABLED=0 go build -o "$work/memserve" .)
+
+"$kit/anchors-up" >"$OUT/anchors-up.txt"
+# shellcheck disable=SC1091
+. "$ANCHORS_STATE/env"
+psql -X -q "$PGURL" -c 'CREATE SCHEMA IF NOT EXISTS coopmap'
+db="$PGURL&search_path=coopmap,public"
+"$work/coopmap" migrate --db "$db" >/dev/null
+
+# The kit's points as CSV, imported the way users import.
+psql -X -q "$PGURL" -c "\\copy (SELECT 'c' || id AS id, name, sector, org_type, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM public.coops ORDER BY id) TO '$work/coops.csv' CSV HEADER"
+imp=(import --source coops --kind coops --licence CC0-1.0 --attribution "synthetic benchmark data (anchor kit)" --log-level warn)
+"$work/coopmap" "${imp[@]}" --db "$db" "$work/coops.csv" | tee "$OUT/import-postgis.txt"
+"$work/coopmap" "${imp[@]}" --db "$work/coops.gpkg" "$work/coops.csv" | tee "$OUT/import-gpkg.txt"
+psql -X -q "$PGURL" -c 'ANALYZE coopmap.features'
+
+# serve NAME ARGS…: start coopmap, wait until ready; its PID is in $srv.
+serve() {
+	local name=$1
+	shift
+	"$work/coopmap" serve --addr "127.0.0.1:$PORT" "$@" 2>"$OUT/serve-$name.log" &
+	srv=$!
+	pids+=("$srv")
+	for _ in $(seq 60); do
+		curl -fsS -o /dev/null "http://127.0.0.1:$PORT/readyz" 2>/dev/null && return 0
+		sleep 0.5
+	done
+	echo "tiles.sh: coopmap ($name) did not become ready; see $OUT/serve-$name.log" >&2
+	exit 1
+}
+stop() { kill "$srv"; wait "$srv" 2>/dev/null || true; }
+ours="/tiles/coops/{z}/{x}/{y}.mvt"
+
+exec > >(tee "$OUT/run.txt") 2>&1
+{
+	echo "# $(date -u +%FT%TZ) $(uname -n) $(nproc) cores; DUR=${DUR:-15s} LISTS=$LISTS"
+	LISTS=$LISTS "$kit/run_tiles.sh" pg_tileserv "$TS_URL" '/public.coops/{z}/{x}/{y}.pbf'
+
+	serve pg --db "$db" --tile-cache-mb 0
+	LISTS=$LISTS "$kit/run_tiles.sh" coopmap_pg "http://127.0.0.1:$PORT" "$ours"
+	for l in z10 z12 z14; do echo "sizes $l: $("$kit/tilesizes.sh" "http://127.0.0.1:$PORT" "$ours" "$l")"; done
+	stop
+
+	serve pg_go --db "$db" --tile-cache-mb 0 --tile-embedded
+	LISTS=$LISTS "$kit/run_tiles.sh" coopmap_pg_go "http://127.0.0.1:$PORT" "$ours"
+	stop
+
+	serve gpkg --db "$work/coops.gpkg" --tile-cache-mb 0
+	LISTS=$LISTS "$kit/run_tiles.sh" coopmap_gpkg "http://127.0.0.1:$PORT" "$ours"
+	stop
+
+	serve warm --db "$db" --tile-cache-mb 512
+	DUR=5s LISTS=z14 "$kit/run_tiles.sh" coopmap_warming "http://127.0.0.1:$PORT" "$ours" >/dev/null
+	LISTS=z14 "$kit/run_tiles.sh" coopmap_warm "http://127.0.0.1:$PORT" "$ours"
+	LISTS=z14 "$kit/run_tiles.sh" coopmap_warm "http://127.0.0.1:$PORT" "$ours" gzip
+	stop
+
+	if "$kit/fetch_tiles.sh" "$TS_URL" '/public.coops/{z}/{x}/{y}.pbf' "$work/tilecache" z14; then
+		"$work/memserve" -dir "$work/tilecache" -addr 127.0.0.1:7910 2>"$OUT/memserve.log" &
+		srv=$!
+		pids+=("$srv")
+		sleep 1
+		LISTS=z14 "$kit/run_tiles.sh" memserve http://127.0.0.1:7910 '/{z}/{x}/{y}.pbf'
+		stop
+	else
+		echo "tiles.sh: fetching pg_tileserv's z14 tiles failed: no memserve run"
+	fi
+}
+column -t -s$'\t' "$OUT/summary.tsv" | tee "$OUT/summary.txt"

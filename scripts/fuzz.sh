@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target in the repository for FUZZTIME each (default
+# 5s), one at a time (go test -fuzz takes one target in one package).
+#   scripts/fuzz.sh               what make test runs: 5s per target
+#   FUZZTIME=10m scripts/fuzz.sh  what make fuzz runs (make fuzz FUZZTIME=1h)
+# New failing inputs are written to the package's testdata/fuzz/, where
+# they become regression tests for plain go test; commit them with the fix.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUZZTIME=${FUZZTIME:-5s}
+status=0
+log=$(mktemp "${TMPDIR:-/tmp}/coopmap-fuzz.XXXXXX")
+trap 'rm -f "$log"' EXIT
+while IFS=: read -r file name; do
+	pkg=./$(dirname "$file")
+	echo "-- $pkg $name ($FUZZTIME)"
+	if ! go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "$pkg" >"$log" 2>&1; then
+		cat "$log"
+		status=1
+	fi
+done < <(grep -rHoE --include='*_test.go' --exclude-dir=node_modules --exclude-dir=testdata '^func Fuzz[A-Za-z0-9_]*' . |
+	sed -E 's|^\./||; s|:func |:|' | sort)
+exit "$status"
