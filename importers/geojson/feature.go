@@ -2,21 +2,18 @@ package geojson
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/coopmap/coopmap"
 	"github.com/coopmap/coopmap/geo"
+	"github.com/coopmap/coopmap/importers/internal/fields"
 )
 
 // decodeFeature turns the members of a GeoJSON Feature object into a
@@ -43,7 +40,13 @@ func decodeFeature(m map[string]json.RawMessage) (coopmap.Feature, error) {
 		return coopmap.Feature{}, err
 	}
 	f := coopmap.Feature{Geometry: g, Precision: coopmap.PrecisionExact, Properties: props}
-	moveWellKnown(&f)
+	// GeoJSON from hand-made or web-map exports often uses these
+	// shorter or variant names too.
+	fields.MoveWellKnown(&f, fields.Keys{
+		Description: []string{"desc"},
+		Website:     []string{"web"},
+		Email:       []string{"e-mail"},
+	})
 	if len(f.Properties) == 0 {
 		f.Properties = nil
 	}
@@ -52,7 +55,7 @@ func decodeFeature(m map[string]json.RawMessage) (coopmap.Feature, error) {
 		return coopmap.Feature{}, err
 	}
 	if key == "" {
-		key = contentKey(f.Name, g)
+		key = fields.ContentKey(f.Name, g)
 	}
 	f.ID = key
 	return f, nil
@@ -338,95 +341,3 @@ func (c *coords) end() error {
 }
 
 func isNull(raw []byte) bool { return string(bytes.TrimSpace(raw)) == "null" }
-
-// wellKnown maps property names to the feature fields they fill, in order
-// of preference; accept, when set, says whether a value fits the field.
-var wellKnown = []struct {
-	field  func(*coopmap.Feature) *string
-	keys   []string
-	accept func(string) bool
-}{
-	{func(f *coopmap.Feature) *string { return &f.Name }, []string{"name", "title"}, nil},
-	{func(f *coopmap.Feature) *string { return &f.Description }, []string{"description", "desc"}, nil},
-	{func(f *coopmap.Feature) *string { return &f.Website }, []string{"website", "url", "contact:website", "web"}, isHTTP},
-	{func(f *coopmap.Feature) *string { return &f.Email }, []string{"email", "contact:email", "e-mail"}, nil},
-	{func(f *coopmap.Feature) *string { return &f.Address }, []string{"address"}, nil},
-	{func(f *coopmap.Feature) *string { return &f.Postcode }, []string{"postcode", "postal_code", "addr:postcode"}, isPostcode},
-}
-
-// moveWellKnown moves well-known string properties into f's fields. A
-// value that does not fit (a number as a name, a website that is not an
-// http or https URL) stays in Properties, where it does no harm, rather
-// than making Feature.Validate refuse the whole record.
-func moveWellKnown(f *coopmap.Feature) {
-	for _, w := range wellKnown {
-		dst := w.field(f)
-		if *dst != "" {
-			continue
-		}
-		for _, k := range w.keys {
-			key, ok := lookupKey(f.Properties, k)
-			if !ok {
-				continue
-			}
-			s, isString := f.Properties[key].(string)
-			s = strings.TrimSpace(s)
-			if !isString || s == "" || (w.accept != nil && !w.accept(s)) {
-				continue
-			}
-			*dst = s
-			delete(f.Properties, key)
-			break
-		}
-	}
-}
-
-// lookupKey finds want among the keys of props: exactly if it is there,
-// otherwise the first key, in sorted order, equal to it ignoring case.
-func lookupKey(props map[string]any, want string) (string, bool) {
-	if _, ok := props[want]; ok {
-		return want, true
-	}
-	var found []string
-	for k := range props {
-		if strings.EqualFold(k, want) {
-			found = append(found, k)
-		}
-	}
-	if len(found) == 0 {
-		return "", false
-	}
-	sort.Strings(found)
-	return found[0], true
-}
-
-// isHTTP mirrors the check in coopmap.Feature.Validate.
-func isHTTP(s string) bool {
-	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
-}
-
-// isPostcode mirrors the check in coopmap.Feature.Validate.
-func isPostcode(s string) bool {
-	if len(s) < 2 || len(s) > 10 {
-		return false
-	}
-	for _, r := range s {
-		if !(r == ' ' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
-
-// contentKey derives a key for a record without an id: "h" and 16 hex
-// digits of a SHA-256 of its name and its geometry as WKB. It is stable
-// across re-imports of the same record and changes when it moves.
-func contentKey(name string, g orb.Geometry) string {
-	h := sha256.New()
-	h.Write([]byte(name))
-	h.Write([]byte{0})
-	if b, err := wkb.Marshal(g); err == nil {
-		h.Write(b)
-	}
-	return "h" + hex.EncodeToString(h.Sum(nil)[:8])
-}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coopmap/coopmap"
 	"github.com/coopmap/coopmap/importers"
+	"github.com/coopmap/coopmap/importers/internal/fields"
 )
 
 // Limits on one record, so that a hostile or broken file cannot exhaust
@@ -316,14 +317,4 @@ func describeRaw(raw []byte) string {
 }
 
 // clip shortens a value from the input for quoting in a message.
-func clip(s string) string {
-	const n = 40
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && s[i]&0xC0 == 0x80 {
-		i--
-	}
-	return s[:i] + "…"
-}
+func clip(s string) string { return fields.Clip(s, 40) }

@@ -3,92 +3,24 @@ package geojson_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkt"
 
 	"github.com/coopmap/coopmap"
 	"github.com/coopmap/coopmap/importers/geojson"
+	"github.com/coopmap/coopmap/importers/internal/importertest"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// recorder is an importers.Emitter that keeps what it is given.
-type recorder struct {
-	features []coopmap.Feature
-	wheres   []string
-	problems []string
-	// stopAfter, when positive, makes Feature fail with errStop after
-	// that many features.
-	stopAfter int
-}
-
-var errStop = errors.New("stop")
-
-func (r *recorder) Feature(f coopmap.Feature, where string) error {
-	if r.stopAfter > 0 && len(r.features) >= r.stopAfter {
-		return errStop
-	}
-	r.features = append(r.features, f)
-	r.wheres = append(r.wheres, where)
-	return nil
-}
-
-func (r *recorder) Problem(where, reason string) {
-	r.problems = append(r.problems, where+": "+reason)
-}
-
-// summary renders what was emitted, one line per record, for golden files.
-func (r *recorder) summary() string {
-	var b strings.Builder
-	for i, f := range r.features {
-		props, _ := json.Marshal(f.Properties)
-		fmt.Fprintf(&b, "%s\n\tid=%q name=%q precision=%s\n\tgeometry=%s\n", r.wheres[i], f.ID, f.Name, f.Precision, wkt.MarshalString(f.Geometry))
-		for _, s := range []struct{ k, v string }{{"description", f.Description}, {"website", f.Website}, {"email", f.Email}, {"address", f.Address}, {"postcode", f.Postcode}} {
-			if s.v != "" {
-				fmt.Fprintf(&b, "\t%s=%q\n", s.k, s.v)
-			}
-		}
-		if f.Properties != nil {
-			fmt.Fprintf(&b, "\tproperties=%s\n", props)
-		}
-	}
-	for _, p := range r.problems {
-		fmt.Fprintf(&b, "PROBLEM %s\n", p)
-	}
-	return b.String()
-}
-
-func parse(t *testing.T, input string) (*recorder, error) {
+func parse(t *testing.T, input string) (*importertest.Recorder, error) {
 	t.Helper()
-	r := &recorder{}
+	r := &importertest.Recorder{}
 	err := geojson.Parse(context.Background(), strings.NewReader(input), "t.geojson", r)
 	return r, err
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run go test -update and review the diff):\n%s", path, got)
-	}
 }
 
 func TestFixture(t *testing.T) {
@@ -96,16 +28,16 @@ func TestFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &recorder{}
+	r := &importertest.Recorder{}
 	if err := geojson.Parse(context.Background(), bytes.NewReader(in), "coops.geojson", r); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.features) != 8 || len(r.problems) != 12 {
-		t.Errorf("got %d features and %d problems, want 8 and 12", len(r.features), len(r.problems))
+	if len(r.Features) != 8 || len(r.Problems) != 12 {
+		t.Errorf("got %d features and %d problems, want 8 and 12", len(r.Features), len(r.Problems))
 	}
-	golden(t, filepath.Join("..", "..", "testdata", "geojson", "coops.golden"), r.summary())
+	importertest.Golden(t, filepath.Join("..", "..", "testdata", "geojson", "coops.golden"), r.Summary(nil))
 
-	first := r.features[0]
+	first := r.Features[0]
 	if first.ID != "R006884" || first.Name != "Co-operative Group" || first.Website != "https://www.coop.co.uk" || first.Email != "info@coop.co.uk" {
 		t.Errorf("first feature: %+v", first)
 	}
@@ -115,16 +47,16 @@ func TestFixture(t *testing.T) {
 	if v, ok := first.Properties["members"].(float64); !ok || v != 4600000 {
 		t.Errorf("members = %#v, want float64 4600000", first.Properties["members"])
 	}
-	if r.features[1].ID != "17" || r.features[1].Website != "" || r.features[1].Properties["url"] != "www.example.coop" {
-		t.Errorf("numeric id or non-http url mishandled: %+v", r.features[1])
+	if r.Features[1].ID != "17" || r.Features[1].Website != "" || r.Features[1].Properties["url"] != "www.example.coop" {
+		t.Errorf("numeric id or non-http url mishandled: %+v", r.Features[1])
 	}
-	if id := r.features[2].ID; len(id) != 17 || id[0] != 'h' {
+	if id := r.Features[2].ID; len(id) != 17 || id[0] != 'h' {
 		t.Errorf("feature without id got key %q, want h + 16 hex digits", id)
 	}
-	if r.wheres[2] != "coops.geojson: features[2]" {
-		t.Errorf("where = %q", r.wheres[2])
+	if r.Wheres[2] != "coops.geojson: features[2]" {
+		t.Errorf("where = %q", r.Wheres[2])
 	}
-	for _, f := range r.features {
+	for _, f := range r.Features {
 		if f.Precision != coopmap.PrecisionExact {
 			t.Errorf("%s: precision %q", f.ID, f.Precision)
 		}
@@ -142,30 +74,30 @@ func TestMemberOrder(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if len(r.features) != 1 || r.features[0].ID != "a" || r.features[0].Name != "A" || r.features[0].Geometry != (orb.Point{1, 2}) {
-			t.Errorf("%s: got %+v", name, r.features)
+		if len(r.Features) != 1 || r.Features[0].ID != "a" || r.Features[0].Name != "A" || r.Features[0].Geometry != (orb.Point{1, 2}) {
+			t.Errorf("%s: got %+v", name, r.Features)
 		}
 	}
 }
 
 func TestSingleFeatureAndGeometry(t *testing.T) {
 	r, err := parse(t, `{"properties":{"name":"Solo"},"geometry":{"type":"Point","coordinates":[1,2,3]},"id":"s","type":"Feature"}`)
-	if err != nil || len(r.features) != 1 || r.wheres[0] != "t.geojson: feature" || r.features[0].Name != "Solo" {
-		t.Fatalf("single feature: %v %+v %v", err, r.features, r.wheres)
+	if err != nil || len(r.Features) != 1 || r.Wheres[0] != "t.geojson: feature" || r.Features[0].Name != "Solo" {
+		t.Fatalf("single feature: %v %+v %v", err, r.Features, r.Wheres)
 	}
 	r, err = parse(t, `{"coordinates":[[0,0],[1,1]],"type":"LineString"}`)
-	if err != nil || len(r.features) != 1 || r.wheres[0] != "t.geojson: geometry" {
+	if err != nil || len(r.Features) != 1 || r.Wheres[0] != "t.geojson: geometry" {
 		t.Fatalf("bare geometry: %v %+v", err, r)
 	}
-	if _, ok := r.features[0].Geometry.(orb.LineString); !ok {
-		t.Errorf("bare geometry decoded as %T", r.features[0].Geometry)
+	if _, ok := r.Features[0].Geometry.(orb.LineString); !ok {
+		t.Errorf("bare geometry decoded as %T", r.Features[0].Geometry)
 	}
 	r, err = parse(t, `{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[0,0]}]}`)
-	if err != nil || len(r.features) != 1 {
+	if err != nil || len(r.Features) != 1 {
 		t.Fatalf("bare collection: %v %+v", err, r)
 	}
 	r, err = parse(t, `{"type":"FeatureCollection","features":[]}`)
-	if err != nil || len(r.features)+len(r.problems) != 0 {
+	if err != nil || len(r.Features)+len(r.Problems) != 0 {
 		t.Fatalf("empty collection: %v %+v", err, r)
 	}
 }
@@ -181,7 +113,7 @@ func TestContentKeyStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := func(i int) string { return r.features[i].ID }
+	k := func(i int) string { return r.Features[i].ID }
 	if k(0) != k(1) {
 		t.Error("changing a property changed the derived key")
 	}
@@ -192,7 +124,7 @@ func TestContentKeyStable(t *testing.T) {
 		t.Error("an empty id is not treated as missing")
 	}
 	again, _ := parse(t, in)
-	if again.features[0].ID != k(0) {
+	if again.Features[0].ID != k(0) {
 		t.Error("derived key differs between two parses")
 	}
 }
@@ -235,14 +167,14 @@ func TestFeatureTooLarge(t *testing.T) {
 	if !errors.Is(err, coopmap.ErrTooLarge) || !strings.Contains(err.Error(), "features[1]") {
 		t.Fatalf("got %v, want a too-large error naming features[1]", err)
 	}
-	if len(r.features) != 1 {
-		t.Errorf("got %d features before the limit, want 1", len(r.features))
+	if len(r.Features) != 1 {
+		t.Errorf("got %d features before the limit, want 1", len(r.Features))
 	}
 }
 
 func TestBOM(t *testing.T) {
 	r, err := parse(t, "\xef\xbb\xbf"+`{"type":"Point","coordinates":[0,0]}`)
-	if err != nil || len(r.features) != 1 {
+	if err != nil || len(r.Features) != 1 {
 		t.Fatalf("got %v %+v", err, r)
 	}
 }
@@ -250,13 +182,13 @@ func TestBOM(t *testing.T) {
 func TestStop(t *testing.T) {
 	in := `{"type":"FeatureCollection","features":[` + strings.Repeat(`{"type":"Feature","geometry":{"type":"Point","coordinates":[0,0]}},`, 5) +
 		`{"type":"Feature","geometry":{"type":"Point","coordinates":[0,0]}}]}`
-	r := &recorder{stopAfter: 2}
-	if err := geojson.Parse(context.Background(), strings.NewReader(in), "t", r); err != errStop {
+	r := &importertest.Recorder{StopAfter: 2}
+	if err := geojson.Parse(context.Background(), strings.NewReader(in), "t", r); err != importertest.ErrStop {
 		t.Errorf("got %v, want the emitter's error unchanged", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := geojson.Parse(ctx, strings.NewReader(in), "t", &recorder{}); err != context.Canceled {
+	if err := geojson.Parse(ctx, strings.NewReader(in), "t", &importertest.Recorder{}); err != context.Canceled {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
 }

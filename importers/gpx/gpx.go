@@ -2,8 +2,6 @@ package gpx
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -12,11 +10,11 @@ import (
 	"strings"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/coopmap/coopmap"
 	"github.com/coopmap/coopmap/geo"
 	"github.com/coopmap/coopmap/importers"
+	"github.com/coopmap/coopmap/importers/internal/fields"
 	"github.com/coopmap/coopmap/importers/internal/xmlsafe"
 )
 
@@ -395,7 +393,7 @@ func (r *timeRange) set(props map[string]any) {
 // feature builds the feature common to all three kinds of record.
 func feature(m meta, g orb.Geometry) coopmap.Feature {
 	f := coopmap.Feature{
-		ID:          contentKey(m.name, g),
+		ID:          fields.ContentKey(m.name, g),
 		Name:        m.name,
 		Description: m.desc,
 		Geometry:    g,
@@ -431,28 +429,5 @@ func tidy(f coopmap.Feature) coopmap.Feature {
 	return f
 }
 
-// contentKey derives a key for a record without an id: "h" and 16 hex
-// digits of a SHA-256 of its name and its geometry as WKB. It is stable
-// across re-imports of the same record and changes when it moves.
-func contentKey(name string, g orb.Geometry) string {
-	h := sha256.New()
-	h.Write([]byte(name))
-	h.Write([]byte{0})
-	if b, err := wkb.Marshal(g); err == nil {
-		h.Write(b)
-	}
-	return "h" + hex.EncodeToString(h.Sum(nil)[:8])
-}
-
 // clip shortens a value from the input for quoting in a message.
-func clip(s string) string {
-	const n = 40
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && s[i]&0xC0 == 0x80 {
-		i--
-	}
-	return s[:i] + "…"
-}
+func clip(s string) string { return fields.Clip(s, 40) }

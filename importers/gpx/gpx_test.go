@@ -3,9 +3,7 @@ package gpx_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -21,83 +19,33 @@ import (
 
 	"github.com/coopmap/coopmap"
 	"github.com/coopmap/coopmap/importers/gpx"
+	"github.com/coopmap/coopmap/importers/internal/importertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const dir = "../../testdata/gpx"
 
-// recorder is an importers.Emitter that keeps what it is given.
-type recorder struct {
-	features  []coopmap.Feature
-	wheres    []string
-	problems  []string
-	stopAfter int
-}
-
-var errStop = errors.New("stop")
-
-func (r *recorder) Feature(f coopmap.Feature, where string) error {
-	if r.stopAfter > 0 && len(r.features) >= r.stopAfter {
-		return errStop
-	}
-	r.features = append(r.features, f)
-	r.wheres = append(r.wheres, where)
-	return nil
-}
-
-func (r *recorder) Problem(where, reason string) { r.problems = append(r.problems, where+": "+reason) }
-
-// summary renders what was emitted for golden files: small geometries in
-// full, large ones as type, position count and bounds.
-func (r *recorder) summary() string {
-	var b strings.Builder
-	for i, f := range r.features {
-		fmt.Fprintf(&b, "%s\n\tid=%q name=%q precision=%s\n\tgeometry=%s\n", r.wheres[i], f.ID, f.Name, f.Precision, geometry(f.Geometry))
-		if f.Description != "" {
-			fmt.Fprintf(&b, "\tdescription=%q\n", f.Description)
-		}
-		if f.Properties != nil {
-			props, _ := json.Marshal(f.Properties)
-			fmt.Fprintf(&b, "\tproperties=%s\n", props)
-		}
-	}
-	for _, p := range r.problems {
-		fmt.Fprintf(&b, "PROBLEM %s\n", p)
-	}
-	return b.String()
-}
-
+// geometry renders small geometries in full and long lines as type,
+// position count and bounds.
 func geometry(g orb.Geometry) string {
-	n := 0
-	switch g := g.(type) {
-	case orb.LineString:
-		n = len(g)
-	case orb.MultiLineString:
-		for _, l := range g {
-			n += len(l)
-		}
-	}
-	if n <= 4 {
+	if importertest.Positions(g) <= 4 {
 		return wkt.MarshalString(g)
 	}
-	bd := g.Bound()
-	return fmt.Sprintf("%s of %d positions in [%.6f %.6f, %.6f %.6f]", g.GeoJSONType(), n, bd.Min[0], bd.Min[1], bd.Max[0], bd.Max[1])
+	return importertest.Outline(g)
 }
 
-func parseFile(t *testing.T, name string) (*recorder, error) {
+func parseFile(t *testing.T, name string) (*importertest.Recorder, error) {
 	t.Helper()
 	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r := &recorder{}
+	r := &importertest.Recorder{}
 	return r, gpx.Parse(context.Background(), f, name, r)
 }
 
-func parse(in string) (*recorder, error) {
-	r := &recorder{}
+func parse(in string) (*importertest.Recorder, error) {
+	r := &importertest.Recorder{}
 	return r, gpx.Parse(context.Background(), strings.NewReader(in), "t.gpx", r)
 }
 
@@ -141,33 +89,16 @@ func TestFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(r.features) != c.features || len(r.problems) != c.problems {
-				t.Errorf("got %d features and %d problems, want %d and %d\n%s", len(r.features), len(r.problems), c.features, c.problems, strings.Join(r.problems, "\n"))
+			if len(r.Features) != c.features || len(r.Problems) != c.problems {
+				t.Errorf("got %d features and %d problems, want %d and %d\n%s", len(r.Features), len(r.Problems), c.features, c.problems, strings.Join(r.Problems, "\n"))
 			}
-			for i, f := range r.features {
+			for i, f := range r.Features {
 				if f.ID == "" || f.Precision != coopmap.PrecisionExact {
-					t.Errorf("%s: id %q precision %q", r.wheres[i], f.ID, f.Precision)
+					t.Errorf("%s: id %q precision %q", r.Wheres[i], f.ID, f.Precision)
 				}
 			}
-			golden(t, filepath.Join(dir, strings.TrimSuffix(c.file, ".gpx")+".golden"), r.summary())
+			importertest.Golden(t, filepath.Join(dir, strings.TrimSuffix(c.file, ".gpx")+".golden"), r.Summary(geometry))
 		})
-	}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run go test -update and review the diff):\n%s", path, got)
 	}
 }
 
@@ -176,43 +107,43 @@ func TestDetails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := r.features[0]
+	w := r.Features[0]
 	if w.Name != "waypoint name" || w.Description != "waypoint description" || w.Geometry != (orb.Point{1, 0}) ||
 		w.Properties["cmt"] != "waypoint comment" || w.Properties["ele"] != 2.0 || w.Properties["link"] != "href" ||
 		w.Properties["time"] != "2007-11-25T17:58:00+01:00" {
 		t.Errorf("waypoint: %+v", w)
 	}
-	if r.wheres[0] != "gdal.gpx: /gpx/wpt[1]" || r.wheres[2] != "gdal.gpx: /gpx/rte[1]" || r.wheres[3] != "gdal.gpx: /gpx/trk[1]" {
-		t.Errorf("wheres: %q", r.wheres)
+	if r.Wheres[0] != "gdal.gpx: /gpx/wpt[1]" || r.Wheres[2] != "gdal.gpx: /gpx/rte[1]" || r.Wheres[3] != "gdal.gpx: /gpx/trk[1]" {
+		t.Errorf("wheres: %q", r.Wheres)
 	}
-	if _, ok := r.features[3].Geometry.(orb.MultiLineString); !ok {
-		t.Errorf("two-segment track is %T, want MultiLineString", r.features[3].Geometry)
+	if _, ok := r.Features[3].Geometry.(orb.MultiLineString); !ok {
+		t.Errorf("two-segment track is %T, want MultiLineString", r.Features[3].Geometry)
 	}
-	if !strings.Contains(r.problems[0], "/gpx/rte[2]: the route has no points") {
-		t.Errorf("problem: %q", r.problems[0])
+	if !strings.Contains(r.Problems[0], "/gpx/rte[2]: the route has no points") {
+		t.Errorf("problem: %q", r.Problems[0])
 	}
 
 	r, _ = parseFile(t, "bad.gpx")
 	for _, want := range []string{`/gpx/trk[1]: trkseg[1]/trkpt[1]: lon "undefined" is not a number`, `/gpx/wpt[2]: lon "x" is not a number`, `/gpx/rte[1]: rtept[1]: lon "undefined"`} {
-		if !strings.Contains(strings.Join(r.problems, "\n"), want) {
-			t.Errorf("bad.gpx: no problem %q in\n%s", want, strings.Join(r.problems, "\n"))
+		if !strings.Contains(strings.Join(r.Problems, "\n"), want) {
+			t.Errorf("bad.gpx: no problem %q in\n%s", want, strings.Join(r.Problems, "\n"))
 		}
 	}
 
 	r, _ = parseFile(t, "latin1.gpx")
-	if r.features[0].Name != "Café Coöp" || r.features[0].Description != "Crème brûlée, ½ price" {
-		t.Errorf("ISO-8859-1: %q %q", r.features[0].Name, r.features[0].Description)
+	if r.Features[0].Name != "Café Coöp" || r.Features[0].Description != "Crème brûlée, ½ price" {
+		t.Errorf("ISO-8859-1: %q %q", r.Features[0].Name, r.Features[0].Description)
 	}
 	r, _ = parseFile(t, "cp1252.gpx")
-	if r.features[0].Name != "Bäckerei “Genossenschaft”" || r.features[0].Description != "Loaves €2 – fair price" {
-		t.Errorf("Windows-1252: %q %q", r.features[0].Name, r.features[0].Description)
+	if r.Features[0].Name != "Bäckerei “Genossenschaft”" || r.Features[0].Description != "Loaves €2 – fair price" {
+		t.Errorf("Windows-1252: %q %q", r.Features[0].Name, r.Features[0].Description)
 	}
 	r, _ = parseFile(t, "utf16.gpx")
-	if r.features[0].Name != "Ünïcode Coop" {
-		t.Errorf("UTF-16: %q", r.features[0].Name)
+	if r.Features[0].Name != "Ünïcode Coop" {
+		t.Errorf("UTF-16: %q", r.Features[0].Name)
 	}
 	r, err = parse("\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gpx><wpt lat=\"1\" lon=\"2\"/></gpx>")
-	if err != nil || len(r.features) != 1 {
+	if err != nil || len(r.Features) != 1 {
 		t.Errorf("UTF-8 with a byte order mark: %v %+v", err, r)
 	}
 }
@@ -221,17 +152,17 @@ func TestKeysStable(t *testing.T) {
 	a, _ := parseFile(t, "blue_hills.gpx")
 	b, _ := parseFile(t, "blue_hills.gpx")
 	seen := map[string]bool{}
-	for i := range a.features {
-		if a.features[i].ID != b.features[i].ID {
-			t.Errorf("%s: key changed between parses", a.wheres[i])
+	for i := range a.Features {
+		if a.Features[i].ID != b.Features[i].ID {
+			t.Errorf("%s: key changed between parses", a.Wheres[i])
 		}
-		if seen[a.features[i].ID] {
-			t.Errorf("%s: duplicate key %s", a.wheres[i], a.features[i].ID)
+		if seen[a.Features[i].ID] {
+			t.Errorf("%s: duplicate key %s", a.Wheres[i], a.Features[i].ID)
 		}
-		seen[a.features[i].ID] = true
+		seen[a.Features[i].ID] = true
 	}
 	moved, _ := parse(`<gpx><wpt lat="1" lon="2"><name>A</name></wpt><wpt lat="1" lon="2.1"><name>A</name></wpt><wpt lat="1" lon="2"><name>B</name></wpt></gpx>`)
-	if k := moved.features; k[0].ID == k[1].ID || k[0].ID == k[2].ID {
+	if k := moved.Features; k[0].ID == k[1].ID || k[0].ID == k[2].ID {
 		t.Error("moving or renaming a waypoint kept its key")
 	}
 }
@@ -286,13 +217,13 @@ func TestXMLAttacks(t *testing.T) {
 		if coopmap.ErrorCode(err) != coopmap.CodeInvalid || !strings.Contains(err.Error(), "DOCTYPE") {
 			t.Errorf("%s: got %v, want an invalid error naming the DOCTYPE", name, err)
 		}
-		if len(r.features) != 0 || time.Since(start) > time.Second {
-			t.Errorf("%s: emitted %d features in %v", name, len(r.features), time.Since(start))
+		if len(r.Features) != 0 || time.Since(start) > time.Second {
+			t.Errorf("%s: emitted %d features in %v", name, len(r.Features), time.Since(start))
 		}
 	}
 	// A DOCTYPE without entities is harmless; its DTD is never fetched.
 	r, err := parse(`<?xml version="1.0"?><!DOCTYPE gpx SYSTEM "` + srv.URL + `/gpx.dtd"><gpx><wpt lat="1" lon="2"><link href="` + srv.URL + `/x"/></wpt></gpx>`)
-	if err != nil || len(r.features) != 1 {
+	if err != nil || len(r.Features) != 1 {
 		t.Errorf("plain DOCTYPE: %v %+v", err, r)
 	}
 	if hits.Load() != 0 {
@@ -327,12 +258,12 @@ func TestStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := gpx.Parse(context.Background(), f, "wpt.gpx", &recorder{stopAfter: 3}); err != errStop {
+	if err := gpx.Parse(context.Background(), f, "wpt.gpx", &importertest.Recorder{StopAfter: 3}); err != importertest.ErrStop {
 		t.Errorf("got %v, want the emitter's error unchanged", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := gpx.Parse(ctx, strings.NewReader(`<gpx><wpt lat="1" lon="2"/></gpx>`), "t", &recorder{}); err != context.Canceled {
+	if err := gpx.Parse(ctx, strings.NewReader(`<gpx><wpt lat="1" lon="2"/></gpx>`), "t", &importertest.Recorder{}); err != context.Canceled {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
 }

@@ -3,23 +3,20 @@ package kml
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/coopmap/coopmap"
 	"github.com/coopmap/coopmap/geo"
 	"github.com/coopmap/coopmap/importers"
+	"github.com/coopmap/coopmap/importers/internal/fields"
 	"github.com/coopmap/coopmap/importers/internal/xmlsafe"
 )
 
@@ -271,7 +268,7 @@ func (p *parser) placemark(se xml.StartElement, at string, folders []string) err
 		structural["time_begin"], structural["time_end"] = p.times.first, p.times.last
 	}
 	f.Properties = props
-	moveWellKnown(&f)
+	fields.MoveWellKnown(&f, fields.Keys{})
 	if len(folders) > 0 {
 		structural["folder"] = strings.Join(folders, " / ")
 	}
@@ -286,7 +283,7 @@ func (p *parser) placemark(se xml.StartElement, at string, folders []string) err
 	if id, _ := xmlsafe.Attr(se, "id"); strings.TrimSpace(id) != "" {
 		f.ID = strings.TrimSpace(id)
 	} else {
-		f.ID = contentKey(f.Name, g)
+		f.ID = fields.ContentKey(f.Name, g)
 	}
 	return p.e.Feature(f, where)
 }
@@ -759,106 +756,5 @@ func (r *timeRange) add(t string) {
 	r.last = t
 }
 
-// wellKnown maps ExtendedData names to the feature fields they fill, in
-// order of preference; accept, when set, says whether a value fits.
-var wellKnown = []struct {
-	field  func(*coopmap.Feature) *string
-	keys   []string
-	accept func(string) bool
-}{
-	{func(f *coopmap.Feature) *string { return &f.Name }, []string{"name", "title"}, nil},
-	{func(f *coopmap.Feature) *string { return &f.Description }, []string{"description"}, nil},
-	{func(f *coopmap.Feature) *string { return &f.Website }, []string{"website", "url", "contact:website"}, isHTTP},
-	{func(f *coopmap.Feature) *string { return &f.Email }, []string{"email", "contact:email"}, nil},
-	{func(f *coopmap.Feature) *string { return &f.Address }, []string{"address"}, nil},
-	{func(f *coopmap.Feature) *string { return &f.Postcode }, []string{"postcode", "postal_code", "addr:postcode"}, isPostcode},
-}
-
-// moveWellKnown moves well-known string properties into f's empty fields.
-// A value that does not fit stays in Properties rather than making
-// Feature.Validate refuse the whole record.
-func moveWellKnown(f *coopmap.Feature) {
-	for _, w := range wellKnown {
-		dst := w.field(f)
-		if *dst != "" {
-			continue
-		}
-		for _, k := range w.keys {
-			key, ok := lookupKey(f.Properties, k)
-			if !ok {
-				continue
-			}
-			s, isString := f.Properties[key].(string)
-			s = strings.TrimSpace(s)
-			if !isString || s == "" || (w.accept != nil && !w.accept(s)) {
-				continue
-			}
-			*dst = s
-			delete(f.Properties, key)
-			break
-		}
-	}
-}
-
-// lookupKey finds want among the keys of props: exactly if it is there,
-// otherwise the first key, in sorted order, equal to it ignoring case.
-func lookupKey(props map[string]any, want string) (string, bool) {
-	if _, ok := props[want]; ok {
-		return want, true
-	}
-	var found []string
-	for k := range props {
-		if strings.EqualFold(k, want) {
-			found = append(found, k)
-		}
-	}
-	if len(found) == 0 {
-		return "", false
-	}
-	sort.Strings(found)
-	return found[0], true
-}
-
-// isHTTP mirrors the check in coopmap.Feature.Validate.
-func isHTTP(s string) bool {
-	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
-}
-
-// isPostcode mirrors the check in coopmap.Feature.Validate.
-func isPostcode(s string) bool {
-	if len(s) < 2 || len(s) > 10 {
-		return false
-	}
-	for _, r := range s {
-		if !(r == ' ' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
-
-// contentKey derives a key for a record without an id: "h" and 16 hex
-// digits of a SHA-256 of its name and its geometry as WKB. It is stable
-// across re-imports of the same record and changes when it moves.
-func contentKey(name string, g orb.Geometry) string {
-	h := sha256.New()
-	h.Write([]byte(name))
-	h.Write([]byte{0})
-	if b, err := wkb.Marshal(g); err == nil {
-		h.Write(b)
-	}
-	return "h" + hex.EncodeToString(h.Sum(nil)[:8])
-}
-
 // clip shortens a value from the input for quoting in a message.
-func clip(s string) string {
-	const n = 60
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && s[i]&0xC0 == 0x80 {
-		i--
-	}
-	return s[:i] + "…"
-}
+func clip(s string) string { return fields.Clip(s, 60) }

@@ -4,9 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -21,53 +19,11 @@ import (
 	"github.com/paulmach/orb/encoding/wkt"
 
 	"github.com/coopmap/coopmap"
+	"github.com/coopmap/coopmap/importers/internal/importertest"
 	"github.com/coopmap/coopmap/importers/kml"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
 const dir = "../../testdata/kml"
-
-// recorder is an importers.Emitter that keeps what it is given.
-type recorder struct {
-	features  []coopmap.Feature
-	wheres    []string
-	problems  []string
-	stopAfter int
-}
-
-var errStop = errors.New("stop")
-
-func (r *recorder) Feature(f coopmap.Feature, where string) error {
-	if r.stopAfter > 0 && len(r.features) >= r.stopAfter {
-		return errStop
-	}
-	r.features = append(r.features, f)
-	r.wheres = append(r.wheres, where)
-	return nil
-}
-
-func (r *recorder) Problem(where, reason string) { r.problems = append(r.problems, where+": "+reason) }
-
-func (r *recorder) summary() string {
-	var b strings.Builder
-	for i, f := range r.features {
-		fmt.Fprintf(&b, "%s\n\tid=%q name=%q precision=%s\n\tgeometry=%s\n", r.wheres[i], f.ID, f.Name, f.Precision, geometry(f.Geometry))
-		for _, s := range []struct{ k, v string }{{"description", f.Description}, {"website", f.Website}, {"email", f.Email}, {"address", f.Address}, {"postcode", f.Postcode}} {
-			if s.v != "" {
-				fmt.Fprintf(&b, "\t%s=%q\n", s.k, s.v)
-			}
-		}
-		if f.Properties != nil {
-			props, _ := json.Marshal(f.Properties)
-			fmt.Fprintf(&b, "\tproperties=%s\n", props)
-		}
-	}
-	for _, p := range r.problems {
-		fmt.Fprintf(&b, "PROBLEM %s\n", p)
-	}
-	return b.String()
-}
 
 // geometry renders small geometries in full and large ones as type,
 // position count and bounds.
@@ -75,62 +31,15 @@ func geometry(g orb.Geometry) string {
 	if s := wkt.MarshalString(g); len(s) <= 300 {
 		return s
 	}
-	n := 0
-	var count func(g orb.Geometry)
-	count = func(g orb.Geometry) {
-		switch g := g.(type) {
-		case orb.Point:
-			n++
-		case orb.LineString:
-			n += len(g)
-		case orb.Ring:
-			n += len(g)
-		case orb.MultiLineString:
-			for _, l := range g {
-				n += len(l)
-			}
-		case orb.Polygon:
-			for _, l := range g {
-				n += len(l)
-			}
-		case orb.MultiPolygon:
-			for _, p := range g {
-				count(p)
-			}
-		case orb.Collection:
-			for _, m := range g {
-				count(m)
-			}
-		}
-	}
-	count(g)
-	bd := g.Bound()
-	return fmt.Sprintf("%s of %d positions in [%.6f %.6f, %.6f %.6f]", g.GeoJSONType(), n, bd.Min[0], bd.Min[1], bd.Max[0], bd.Max[1])
+	return importertest.Outline(g)
 }
 
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run go test -update and review the diff):\n%s", path, got)
-	}
-}
-
-func parseBytes(name string, b []byte) (*recorder, error) {
-	r := &recorder{}
+func parseBytes(name string, b []byte) (*importertest.Recorder, error) {
+	r := &importertest.Recorder{}
 	return r, kml.Parse(context.Background(), bytes.NewReader(b), name, r)
 }
 
-func parseFile(t *testing.T, name string) (*recorder, error) {
+func parseFile(t *testing.T, name string) (*importertest.Recorder, error) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
@@ -139,7 +48,7 @@ func parseFile(t *testing.T, name string) (*recorder, error) {
 	return parseBytes(name, b)
 }
 
-func parse(in string) (*recorder, error) { return parseBytes("t.kml", []byte(in)) }
+func parse(in string) (*importertest.Recorder, error) { return parseBytes("t.kml", []byte(in)) }
 
 // TestFixtures checks every real KML file: how many placemarks become
 // features and how many are problems, and the full output against a
@@ -194,15 +103,15 @@ func TestFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(r.features) != c.features || len(r.problems) != c.problems {
-				t.Errorf("got %d features and %d problems, want %d and %d\n%s", len(r.features), len(r.problems), c.features, c.problems, strings.Join(r.problems, "\n"))
+			if len(r.Features) != c.features || len(r.Problems) != c.problems {
+				t.Errorf("got %d features and %d problems, want %d and %d\n%s", len(r.Features), len(r.Problems), c.features, c.problems, strings.Join(r.Problems, "\n"))
 			}
-			for i, f := range r.features {
+			for i, f := range r.Features {
 				if f.ID == "" || f.Geometry == nil || f.Precision != coopmap.PrecisionExact {
-					t.Errorf("%s: id %q geometry %v precision %q", r.wheres[i], f.ID, f.Geometry, f.Precision)
+					t.Errorf("%s: id %q geometry %v precision %q", r.Wheres[i], f.ID, f.Geometry, f.Precision)
 				}
 			}
-			golden(t, filepath.Join(dir, strings.TrimSuffix(c.file, ".kml")+".golden"), r.summary())
+			importertest.Golden(t, filepath.Join(dir, strings.TrimSuffix(c.file, ".kml")+".golden"), r.Summary(geometry))
 		})
 	}
 }
@@ -226,20 +135,20 @@ func TestGeometryKinds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := r.features[c.i].Geometry.GeoJSONType(); got != c.want {
+		if got := r.Features[c.i].Geometry.GeoJSONType(); got != c.want {
 			t.Errorf("%s[%d]: %s, want %s", c.file, c.i, got, c.want)
 		}
 	}
 	r, _ := parseFile(t, "polygon.kml")
-	if p := r.features[0].Geometry.(orb.Polygon); len(p) != 2 || len(p[0]) != 5 || len(p[1]) != 5 {
+	if p := r.Features[0].Geometry.(orb.Polygon); len(p) != 2 || len(p[0]) != 5 || len(p[1]) != 5 {
 		t.Errorf("polygon with a hole: %v", p)
 	}
 	r, _ = parseFile(t, "multigeometry_sibling.kml")
-	if ml := r.features[0].Geometry.(orb.MultiLineString); len(ml) != 23 {
+	if ml := r.Features[0].Geometry.(orb.MultiLineString); len(ml) != 23 {
 		t.Errorf("nested MultiGeometry flattened to %d lines, want 23", len(ml))
 	}
 	r, _ = parseFile(t, "timespan.kml")
-	if p := r.features[0].Geometry.(orb.Polygon); len(p[0]) != 4 || p[0][0] != p[0][3] {
+	if p := r.Features[0].Geometry.(orb.Polygon); len(p[0]) != 4 || p[0][0] != p[0][3] {
 		t.Errorf("open ring not closed: %v", p)
 	}
 }
@@ -249,7 +158,7 @@ func TestMyMaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := r.features[0]
+	f := r.Features[0]
 	if f.Name != "Growing Communities" || f.Website != "https://www.growingcommunities.org" || f.Email != "info@example.org" || f.Postcode != "N16 7XY" {
 		t.Errorf("well-known ExtendedData not mapped: %+v", f)
 	}
@@ -259,23 +168,23 @@ func TestMyMaps(t *testing.T) {
 	if !strings.Contains(f.Description, "<b>Tue–Sat</b>") || !strings.Contains(f.Description, `<a href="https://example.org/x">`) {
 		t.Errorf("CDATA HTML not kept as text: %q", f.Description)
 	}
-	if r.wheres[0] != `mymaps.kml: Document/Folder[1]/Placemark[1] "Growing Communities"` {
-		t.Errorf("where = %q", r.wheres[0])
+	if r.Wheres[0] != `mymaps.kml: Document/Folder[1]/Placemark[1] "Growing Communities"` {
+		t.Errorf("where = %q", r.Wheres[0])
 	}
-	line := r.features[1]
+	line := r.Features[1]
 	if line.Website != "" || line.Properties["url"] != "www.not-a-full-url.example" || line.Description != "Walk between <b>markets</b> & shops" {
 		t.Errorf("second placemark: %+v", line)
 	}
 	if l := line.Geometry.(orb.LineString); len(l) != 3 || l[0] != (orb.Point{-0.0756, 51.5612}) {
 		t.Errorf("spaces after commas mis-read: %v", l)
 	}
-	if stop := r.features[2]; stop.ID != "stop-1" || stop.Properties["folder"] != "Tours / Tour 1" {
+	if stop := r.Features[2]; stop.ID != "stop-1" || stop.Properties["folder"] != "Tours / Tour 1" {
 		t.Errorf("nested folder: %+v", stop)
 	}
-	if late := r.features[3]; late.Properties["folder"] != "Tours / Folder[2]" {
+	if late := r.Features[3]; late.Properties["folder"] != "Tours / Folder[2]" {
 		t.Errorf("folder named after its placemarks: %v", late.Properties["folder"])
 	}
-	all := strings.Join(r.problems, "\n")
+	all := strings.Join(r.Problems, "\n")
 	for _, want := range []string{
 		`Document/NetworkLink[1] "Live data": a NetworkLink is not supported`,
 		`Document/Placemark[1] "Statue": a 3D Model is not supported`,
@@ -287,12 +196,12 @@ func TestMyMaps(t *testing.T) {
 	}
 
 	r, _ = parseFile(t, "latin1.kml")
-	if f := r.features[0]; f.Name != "Café Coopérative" || f.Description != "Crème brûlée" || f.Properties["folder"] != "Cafés" {
+	if f := r.Features[0]; f.Name != "Café Coopérative" || f.Description != "Crème brûlée" || f.Properties["folder"] != "Cafés" {
 		t.Errorf("ISO-8859-1: %+v", f)
 	}
 	r, _ = parseFile(t, "cdata.kml")
-	if r.features[0].Description != "Here is some text" {
-		t.Errorf("CDATA description: %q", r.features[0].Description)
+	if r.Features[0].Description != "Here is some text" {
+		t.Errorf("CDATA description: %q", r.Features[0].Description)
 	}
 }
 
@@ -325,12 +234,12 @@ func TestKMZ(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.summary() != want.summary() {
-		t.Errorf("KMZ read differently from its doc.kml:\n%s", r.summary())
+	if r.Summary(geometry) != want.Summary(geometry) {
+		t.Errorf("KMZ read differently from its doc.kml:\n%s", r.Summary(geometry))
 	}
 	r, err = parseBytes("x.kmz", kmz(t, "files/a.png", "x", "Layers/Places.KML", string(doc)))
-	if err != nil || len(r.features) != 4 {
-		t.Errorf("KMZ without doc.kml: %v, %d features", err, len(r.features))
+	if err != nil || len(r.Features) != 4 {
+		t.Errorf("KMZ without doc.kml: %v, %d features", err, len(r.Features))
 	}
 
 	many := make([]string, 0, 2*(kml.MaxKMZEntries+1))
@@ -408,13 +317,13 @@ func TestXMLAttacks(t *testing.T) {
 		if coopmap.ErrorCode(err) != coopmap.CodeInvalid || !strings.Contains(err.Error(), "DOCTYPE") {
 			t.Errorf("%s: got %v, want an invalid error naming the DOCTYPE", name, err)
 		}
-		if len(r.features) != 0 || time.Since(start) > time.Second {
-			t.Errorf("%s: emitted %d features in %v", name, len(r.features), time.Since(start))
+		if len(r.Features) != 0 || time.Since(start) > time.Second {
+			t.Errorf("%s: emitted %d features in %v", name, len(r.Features), time.Since(start))
 		}
 	}
 	r, err := parse(`<!DOCTYPE kml SYSTEM "` + srv.URL + `/kml.dtd"><kml><NetworkLink><Link><href>` + srv.URL + `/x.kml</href></Link></NetworkLink>` +
 		`<GroundOverlay><Icon><href>` + srv.URL + `/x.png</href></Icon></GroundOverlay></kml>`)
-	if err != nil || len(r.problems) != 2 {
+	if err != nil || len(r.Problems) != 2 {
 		t.Errorf("links: %v %+v", err, r)
 	}
 	if hits.Load() != 0 {
@@ -434,13 +343,13 @@ func TestTokenLimit(t *testing.T) {
 
 func TestStop(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(dir, "twopoints.kml"))
-	r := &recorder{stopAfter: 1}
-	if err := kml.Parse(context.Background(), bytes.NewReader(b), "t", r); err != errStop {
+	r := &importertest.Recorder{StopAfter: 1}
+	if err := kml.Parse(context.Background(), bytes.NewReader(b), "t", r); err != importertest.ErrStop {
 		t.Errorf("got %v, want the emitter's error unchanged", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := kml.Parse(ctx, bytes.NewReader(b), "t", &recorder{}); err != context.Canceled {
+	if err := kml.Parse(ctx, bytes.NewReader(b), "t", &importertest.Recorder{}); err != context.Canceled {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
 }

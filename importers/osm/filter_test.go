@@ -9,6 +9,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/coopmap/coopmap"
+	"github.com/coopmap/coopmap/importers/internal/importertest"
 	"github.com/coopmap/coopmap/importers/osm"
 )
 
@@ -20,14 +21,14 @@ func TestParseFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &recorder{}
+	r := &importertest.Recorder{}
 	if err := osm.New(osm.Options{Filter: f})(context.Background(), bytes.NewReader(readFile(t, "wood-green-highways.osm")), "wg.osm", r); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.features)+len(r.problems) != 24 {
-		t.Errorf("%d features and %d problems; want 24 cycleways in all: %v", len(r.features), len(r.problems), r.problems)
+	if len(r.Features)+len(r.Problems) != 24 {
+		t.Errorf("%d features and %d problems; want 24 cycleways in all: %v", len(r.Features), len(r.Problems), r.Problems)
 	}
-	for _, f := range r.features {
+	for _, f := range r.Features {
 		if _, ok := f.Geometry.(orb.LineString); !ok || f.Properties["highway"] != "cycleway" || !strings.HasPrefix(f.ID, "way/") {
 			t.Errorf("%s: %T %v", f.ID, f.Geometry, f.Properties)
 		}
@@ -46,15 +47,15 @@ func TestParseFilter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := &recorder{}
+		r := &importertest.Recorder{}
 		if err := osm.New(osm.Options{Filter: f})(context.Background(), bytes.NewReader(readFile(t, "coops.osm")), "coops.osm", r); err != nil {
 			t.Fatal(err)
 		}
 		var got, bad []string
-		for _, f := range r.features {
+		for _, f := range r.Features {
 			got = append(got, f.ID)
 		}
-		for _, p := range r.problems {
+		for _, p := range r.Problems {
 			bad = append(bad, strings.TrimSuffix(strings.Fields(strings.TrimPrefix(p, "coops.osm: "))[0], ":"))
 		}
 		if g := strings.Join(got, " ") + " | " + strings.Join(bad, " "); g != want {

@@ -1,13 +1,11 @@
 package osm_test
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
+	"github.com/coopmap/coopmap/importers/internal/importertest"
 	"github.com/coopmap/coopmap/importers/osm"
 )
 
@@ -26,16 +24,6 @@ func FuzzParse(f *testing.F) {
 	f.Add(writePBF(nodes, ways, false, false))
 	f.Add(writePBF(nodes, ways, true, true))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		r := &recorder{}
-		start := time.Now()
-		_ = osm.Parse(context.Background(), bytes.NewReader(in), "fuzz.osm", r)
-		if d := time.Since(start); d > 5*time.Second {
-			t.Fatalf("took %v", d)
-		}
-		for i, feat := range r.features {
-			if feat.ID == "" || feat.Geometry == nil || r.wheres[i] == "" {
-				t.Fatalf("emitted a feature without key, geometry or where: %+v %q", feat, r.wheres[i])
-			}
-		}
+		importertest.Fuzz(t, osm.Parse, "fuzz.osm", in)
 	})
 }

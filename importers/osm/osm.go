@@ -16,6 +16,7 @@ import (
 
 	"github.com/coopmap/coopmap"
 	"github.com/coopmap/coopmap/importers"
+	"github.com/coopmap/coopmap/importers/internal/fields"
 )
 
 // DefaultMaxNodes is the number of node positions Parse keeps for way
@@ -256,9 +257,9 @@ func feature(key string, tags map[string]string, g orb.Geometry) coopmap.Feature
 		ID:          key,
 		Name:        strings.TrimSpace(tags["name"]),
 		Description: strings.TrimSpace(tags["description"]),
-		Website:     first(tags, isHTTP, "website", "contact:website", "url"),
+		Website:     first(tags, fields.IsHTTP, "website", "contact:website", "url"),
 		Email:       first(tags, nil, "email", "contact:email"),
-		Postcode:    first(tags, isPostcode, "addr:postcode"),
+		Postcode:    first(tags, fields.IsPostcode, "addr:postcode"),
 		Address:     address(tags),
 		Geometry:    g,
 		Precision:   coopmap.PrecisionExact,
@@ -303,33 +304,5 @@ func address(tags map[string]string) string {
 	return strings.Join(parts, ", ")
 }
 
-// isHTTP mirrors the check in coopmap.Feature.Validate.
-func isHTTP(s string) bool {
-	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
-}
-
-// isPostcode mirrors the check in coopmap.Feature.Validate.
-func isPostcode(s string) bool {
-	if len(s) < 2 || len(s) > 10 {
-		return false
-	}
-	for _, r := range s {
-		if !(r == ' ' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
-
 // clip shortens a value from the input for quoting in a message.
-func clip(s string) string {
-	const n = 40
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && s[i]&0xC0 == 0x80 {
-		i--
-	}
-	return s[:i] + "…"
-}
+func clip(s string) string { return fields.Clip(s, 40) }

@@ -5,10 +5,8 @@ import (
 	"compress/bzip2"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,71 +18,13 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkt"
 
 	"github.com/coopmap/coopmap"
+	"github.com/coopmap/coopmap/importers/internal/importertest"
 	"github.com/coopmap/coopmap/importers/osm"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
 const dir = "../../testdata/osm"
-
-// recorder is an importers.Emitter that keeps what it is given.
-type recorder struct {
-	features  []coopmap.Feature
-	wheres    []string
-	problems  []string
-	stopAfter int
-}
-
-var errStop = errors.New("stop")
-
-func (r *recorder) Feature(f coopmap.Feature, where string) error {
-	if r.stopAfter > 0 && len(r.features) >= r.stopAfter {
-		return errStop
-	}
-	r.features = append(r.features, f)
-	r.wheres = append(r.wheres, where)
-	return nil
-}
-
-func (r *recorder) Problem(where, reason string) { r.problems = append(r.problems, where+": "+reason) }
-
-func (r *recorder) summary() string {
-	var b strings.Builder
-	for i, f := range r.features {
-		fmt.Fprintf(&b, "%s\n\tid=%q name=%q precision=%s\n\tgeometry=%s\n", r.wheres[i], f.ID, f.Name, f.Precision, wkt.MarshalString(f.Geometry))
-		for _, s := range []struct{ k, v string }{{"description", f.Description}, {"website", f.Website}, {"email", f.Email}, {"address", f.Address}, {"postcode", f.Postcode}} {
-			if s.v != "" {
-				fmt.Fprintf(&b, "\t%s=%q\n", s.k, s.v)
-			}
-		}
-		props, _ := json.Marshal(f.Properties)
-		fmt.Fprintf(&b, "\tproperties=%s\n", props)
-	}
-	for _, p := range r.problems {
-		fmt.Fprintf(&b, "PROBLEM %s\n", p)
-	}
-	return b.String()
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run go test -update and review the diff):\n%s", path, got)
-	}
-}
 
 func readFile(t *testing.T, name string) []byte {
 	t.Helper()
@@ -98,13 +38,13 @@ func readFile(t *testing.T, name string) []byte {
 func parseWith(p func(context.Context, io.Reader, string, interface {
 	Feature(coopmap.Feature, string) error
 	Problem(string, string)
-}) error, name string, in []byte) (*recorder, error) {
-	r := &recorder{}
+}) error, name string, in []byte) (*importertest.Recorder, error) {
+	r := &importertest.Recorder{}
 	return r, p(context.Background(), bytes.NewReader(in), name, r)
 }
 
-func parse(name string, in []byte) (*recorder, error) {
-	r := &recorder{}
+func parse(name string, in []byte) (*importertest.Recorder, error) {
+	r := &importertest.Recorder{}
 	return r, osm.Parse(context.Background(), bytes.NewReader(in), name, r)
 }
 
@@ -116,29 +56,29 @@ func TestHandMade(t *testing.T) {
 		t.Fatal(err)
 	}
 	var keys []string
-	for _, f := range r.features {
+	for _, f := range r.Features {
 		keys = append(keys, f.ID)
 	}
 	if want := "node/101 node/102 node/103 way/201 way/202"; strings.Join(keys, " ") != want {
 		t.Errorf("kept %v, want %s", keys, want)
 	}
-	if len(r.problems) != 3 {
-		t.Errorf("got %d problems, want 3 (node/108, way/206, way/207):\n%s", len(r.problems), strings.Join(r.problems, "\n"))
+	if len(r.Problems) != 3 {
+		t.Errorf("got %d problems, want 3 (node/108, way/206, way/207):\n%s", len(r.Problems), strings.Join(r.Problems, "\n"))
 	}
-	golden(t, filepath.Join(dir, "coops.golden"), r.summary())
+	importertest.Golden(t, filepath.Join(dir, "coops.golden"), r.Summary(nil))
 
-	coop := r.features[0]
+	coop := r.Features[0]
 	if coop.Name != "Hackney Co-op" || coop.Address != "12 Mare Street, London" || coop.Postcode != "E8 1AA" ||
 		coop.Website != "https://hackney.coop" || coop.Email != "hello@hackney.coop" || coop.Properties["cooperative"] != "consumer" ||
-		coop.Properties["addr:street"] != "Mare Street" || r.wheres[0] != "coops.osm: node/101" {
-		t.Errorf("co-op node: %+v at %q", coop, r.wheres[0])
+		coop.Properties["addr:street"] != "Mare Street" || r.Wheres[0] != "coops.osm: node/101" {
+		t.Errorf("co-op node: %+v at %q", coop, r.Wheres[0])
 	}
-	if r.features[1].Website != "" || r.features[2].Address != "1 The Parade, London" || r.features[2].Postcode != "" {
-		t.Errorf("unusable website or postcode was mapped: %+v %+v", r.features[1], r.features[2])
+	if r.Features[1].Website != "" || r.Features[2].Address != "1 The Parade, London" || r.Features[2].Postcode != "" {
+		t.Errorf("unusable website or postcode was mapped: %+v %+v", r.Features[1], r.Features[2])
 	}
-	hall, ok := r.features[3].Geometry.(orb.Polygon)
+	hall, ok := r.Features[3].Geometry.(orb.Polygon)
 	if !ok || len(hall[0]) != 5 || hall[0][1] != (orb.Point{-0.099, 51.5}) {
-		t.Errorf("building: %#v", r.features[3].Geometry)
+		t.Errorf("building: %#v", r.Features[3].Geometry)
 	}
 }
 
@@ -161,7 +101,7 @@ func TestFormats(t *testing.T) {
 		t.Fatal(err)
 	}
 	points, polygons := 0, 0
-	for _, f := range want.features {
+	for _, f := range want.Features {
 		switch f.Geometry.(type) {
 		case orb.Point:
 			points++
@@ -170,10 +110,10 @@ func TestFormats(t *testing.T) {
 		}
 	}
 	// Cross-checked with an independent Python count over the XML.
-	if points != 42 || polygons != 25 || len(want.problems) != 0 {
-		t.Errorf("Andorra la Vella: %d points, %d polygons, %d problems; want 42, 25, 0", points, polygons, len(want.problems))
+	if points != 42 || polygons != 25 || len(want.Problems) != 0 {
+		t.Errorf("Andorra la Vella: %d points, %d polygons, %d problems; want 42, 25, 0", points, polygons, len(want.Problems))
 	}
-	golden(t, filepath.Join(dir, "andorra-la-vella.golden"), want.summary())
+	importertest.Golden(t, filepath.Join(dir, "andorra-la-vella.golden"), want.Summary(nil))
 
 	for name, in := range map[string][]byte{
 		"bzip2":  bz,
@@ -185,7 +125,7 @@ func TestFormats(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		if got.summary() != want.summary() {
+		if got.Summary(nil) != want.Summary(nil) {
 			t.Errorf("%s: output differs from the XML's", name)
 		}
 	}
@@ -193,15 +133,15 @@ func TestFormats(t *testing.T) {
 	nodes, ways := objects(t, readFile(t, "coops.osm"))
 	xmlOut, _ := parse("x", readFile(t, "coops.osm"))
 	// PBF cannot hold node 108's "north", so that problem is not expected.
-	wantPBF := strings.Replace(xmlOut.summary(), "PROBLEM x: node/108: lat \"north\" is not a number\n", "", 1)
+	wantPBF := strings.Replace(xmlOut.Summary(nil), "PROBLEM x: node/108: lat \"north\" is not a number\n", "", 1)
 	for _, c := range []struct{ dense, zlib bool }{{true, true}, {true, false}, {false, true}, {false, false}} {
 		got, err := parse("x", writePBF(nodes, ways, c.dense, c.zlib))
 		if err != nil {
 			t.Errorf("dense %v zlib %v: %v", c.dense, c.zlib, err)
 			continue
 		}
-		if got.summary() != wantPBF {
-			t.Errorf("dense %v zlib %v: PBF output differs from the XML's:\n%s\nwant\n%s", c.dense, c.zlib, got.summary(), wantPBF)
+		if got.Summary(nil) != wantPBF {
+			t.Errorf("dense %v zlib %v: PBF output differs from the XML's:\n%s\nwant\n%s", c.dense, c.zlib, got.Summary(nil), wantPBF)
 		}
 	}
 }
@@ -269,8 +209,8 @@ func objects(t *testing.T, in []byte) ([]node, []way) {
 func TestFilter(t *testing.T) {
 	in := readFile(t, "wood-green-highways.osm")
 	r, err := parse("wg.osm", in)
-	if err != nil || len(r.features)+len(r.problems) != 0 {
-		t.Fatalf("default filter on highways: %v, %d features, %d problems", err, len(r.features), len(r.problems))
+	if err != nil || len(r.Features)+len(r.Problems) != 0 {
+		t.Fatalf("default filter on highways: %v, %d features, %d problems", err, len(r.Features), len(r.Problems))
 	}
 	named := osm.New(osm.Options{Filter: func(o osm.Object) bool {
 		_, highway := o.Tags["highway"]
@@ -282,12 +222,12 @@ func TestFilter(t *testing.T) {
 	}) error {
 		return named(ctx, rd, name, e)
 	}, "wg.osm", in)
-	if err != nil || len(r.features) != 26 || len(r.problems) != 0 {
-		t.Fatalf("named highways: %v, %d features, %d problems; want 26 and 0", err, len(r.features), len(r.problems))
+	if err != nil || len(r.Features) != 26 || len(r.Problems) != 0 {
+		t.Fatalf("named highways: %v, %d features, %d problems; want 26 and 0", err, len(r.Features), len(r.Problems))
 	}
-	for i, f := range r.features {
+	for i, f := range r.Features {
 		if _, ok := f.Geometry.(orb.LineString); !ok {
-			t.Errorf("%s is a %T, want a LineString", r.wheres[i], f.Geometry)
+			t.Errorf("%s is a %T, want a LineString", r.Wheres[i], f.Geometry)
 		}
 	}
 
@@ -298,7 +238,7 @@ func TestFilter(t *testing.T) {
 	}
 
 	few := osm.New(osm.Options{MaxNodes: 100})
-	err = few(context.Background(), bytes.NewReader(in), "wg.osm", &recorder{})
+	err = few(context.Background(), bytes.NewReader(in), "wg.osm", &importertest.Recorder{})
 	if !errors.Is(err, coopmap.ErrTooLarge) {
 		t.Errorf("over MaxNodes: got %v, want a too-large error", err)
 	}
@@ -339,8 +279,8 @@ func TestBrokenPBF(t *testing.T) {
 	}
 	// Plain (non-dense) nodes, which some PBF readers cannot read at all.
 	r, err := parse("x.osm.pbf", good)
-	if err != nil || len(r.features) != 1 || r.features[0].Geometry != (orb.Point{-0.1, 51.5}) {
-		t.Errorf("plain nodes: %v %+v", err, r.features)
+	if err != nil || len(r.Features) != 1 || r.Features[0].Geometry != (orb.Point{-0.1, 51.5}) {
+		t.Errorf("plain nodes: %v %+v", err, r.Features)
 	}
 }
 
@@ -373,13 +313,13 @@ func TestErrors(t *testing.T) {
 
 func TestStop(t *testing.T) {
 	in := readFile(t, "andorra-la-vella.osm.pbf")
-	r := &recorder{stopAfter: 3}
-	if err := osm.Parse(context.Background(), bytes.NewReader(in), "t", r); err != errStop {
+	r := &importertest.Recorder{StopAfter: 3}
+	if err := osm.Parse(context.Background(), bytes.NewReader(in), "t", r); err != importertest.ErrStop {
 		t.Errorf("got %v, want the emitter's error unchanged", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := osm.Parse(ctx, bytes.NewReader(in), "t", &recorder{}); err != context.Canceled {
+	if err := osm.Parse(ctx, bytes.NewReader(in), "t", &importertest.Recorder{}); err != context.Canceled {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
 }
