@@ -26,7 +26,7 @@ set -euo pipefail
 [ $# -eq 1 ] || { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 kit=$(cd "$1" && pwd)
 repo=$(cd "$(dirname "$0")/.." && pwd)
-command -v wrk >/dev/null || { echo "features.sh: wrk not found (apt-get install wrk)" >&2; exit 2; }
+"$repo/scripts/deps.sh" bench-http
 export ANCHORS_STATE=${ANCHORS_STATE:-${TMPDIR:-/tmp}/anchors-features-$(id -u)}
 export TS_PORT=${TS_PORT:-7820} FS_PORT=${FS_PORT:-9020}
 export OUT=${OUT:-$repo/bench-results/features-$(date -u +%Y%m%dT%H%M%SZ)}

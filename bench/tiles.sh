@@ -30,7 +30,7 @@ set -euo pipefail
 kit=$(cd "$1" && pwd)
 cd "$(dirname "$0")/.."
 repo=$PWD
-command -v wrk >/dev/null || { echo "tiles.sh: wrk not found (apt-get install wrk)" >&2; exit 2; }
+"$repo/scripts/deps.sh" bench-http
 
 export ANCHORS_STATE=${ANCHORS_STATE:-${TMPDIR:-/tmp}/anchors-tiles-$(id -u)}
 export TS_PORT=${TS_PORT:-7810} FS_PORT=${FS_PORT:-9010}

@@ -3,6 +3,7 @@
 #   scripts/deps.sh run    Go toolchain check, Node.js + npm for the web map's build
 #   scripts/deps.sh test   plus PostgreSQL 15 + PostGIS 3, GDAL tools, xmllint, chromium (browser tests)
 #   scripts/deps.sh bench-route   PostGIS plus pgRouting and osm2pgrouting (bench/route.sh)
+#   scripts/deps.sh bench-http    PostGIS, GDAL and wrk (bench/features.sh, bench/tiles.sh)
 # Needs root (or sudo) only when something has to be installed.
 set -euo pipefail
 what=${1:-run}
@@ -52,8 +53,12 @@ bench-route)
 	need_go
 	apt_install postgresql-15 postgresql-15-postgis-3 postgresql-contrib postgresql-15-pgrouting osm2pgrouting
 	;;
+bench-http)
+	need_go
+	apt_install postgresql-15 postgresql-15-postgis-3 postgresql-contrib gdal-bin wrk
+	;;
 *)
-	echo "usage: $0 run|test|bench-route" >&2
+	echo "usage: $0 run|test|bench-route|bench-http" >&2
 	exit 2
 	;;
 esac
