@@ -1,7 +1,8 @@
 # bench/lib.sh: shared by the benchmark scripts that compare coopmap with the
 # anchor kit's servers (sourced by bash). Set before sourcing: kit (the kit
 # directory), repo (the repository root), OUT (results directory), PORT
-# (coopmap's port), ANCHORS_STATE, TS_PORT, FS_PORT.
+# (coopmap's port), ANCHORS_STATE, TS_PORT, FS_PORT; optionally SERVE_LOG_LEVEL
+# (coopmap serve's --log-level, default warn).
 # Provides: $work (a temporary directory, removed at exit), build_coopmap,
 # start_anchors_and_load (sets PGURL, FS_URL, TS_URL, $db and $gpkg),
 # serve NAME ARGS… (sets $srv) and stop. Everything started is stopped at
@@ -44,7 +45,7 @@ start_anchors_and_load() {
 serve() {
 	local name=$1
 	shift
-	"$work/coopmap" serve --addr "127.0.0.1:$PORT" --log-level warn "$@" 2>"$OUT/serve-$name.log" &
+	"$work/coopmap" serve --addr "127.0.0.1:$PORT" --log-level "${SERVE_LOG_LEVEL:-warn}" "$@" 2>"$OUT/serve-$name.log" &
 	srv=$!
 	pids+=("$srv")
 	for _ in $(seq 60); do

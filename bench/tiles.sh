@@ -38,49 +38,14 @@ export OUT=${OUT:-${TMPDIR:-/tmp}/coopmap-tiles-results-$(date -u +%Y%m%dT%H%M%S
 PORT=${PORT:-8090}
 LISTS=${LISTS:-z10 z11 z12 z13 z14 mixed}
 mkdir -p "$OUT"
-work=$(mktemp -d "${TMPDIR:-/tmp}/coopmap-tiles-bench.XXXXXX")
+# Both servers log every request at info level.
+SERVE_LOG_LEVEL=info
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
 
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	"$kit/anchors-down" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-CGO_ENABLED=0 go build -trimpath -o "$work/coopmap" ./cmd/coopmap
+build_coopmap
 (cd "$kit/memserve" && CGO_ENABLED=0 go build -o "$work/memserve" .)
-
-"$kit/anchors-up" >"$OUT/anchors-up.txt"
-# shellcheck disable=SC1091
-. "$ANCHORS_STATE/env"
-psql -X -q "$PGURL" -c 'CREATE SCHEMA IF NOT EXISTS coopmap'
-db="$PGURL&search_path=coopmap,public"
-"$work/coopmap" migrate --db "$db" >/dev/null
-
-# The kit's points as CSV, imported the way users import.
-psql -X -q "$PGURL" -c "\\copy (SELECT 'c' || id AS id, name, sector, org_type, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM public.coops ORDER BY id) TO '$work/coops.csv' CSV HEADER"
-imp=(import --source coops --kind coops --licence CC0-1.0 --attribution "synthetic benchmark data (anchor kit)" --log-level warn)
-"$work/coopmap" "${imp[@]}" --db "$db" "$work/coops.csv" | tee "$OUT/import-postgis.txt"
-"$work/coopmap" "${imp[@]}" --db "$work/coops.gpkg" "$work/coops.csv" | tee "$OUT/import-gpkg.txt"
-psql -X -q "$PGURL" -c 'ANALYZE coopmap.features'
-
-# serve NAME ARGS…: start coopmap, wait until ready; its PID is in $srv.
-serve() {
-	local name=$1
-	shift
-	"$work/coopmap" serve --addr "127.0.0.1:$PORT" "$@" 2>"$OUT/serve-$name.log" &
-	srv=$!
-	pids+=("$srv")
-	for _ in $(seq 60); do
-		curl -fsS -o /dev/null "http://127.0.0.1:$PORT/readyz" 2>/dev/null && return 0
-		sleep 0.5
-	done
-	echo "tiles.sh: coopmap ($name) did not become ready; see $OUT/serve-$name.log" >&2
-	exit 1
-}
-stop() { kill "$srv"; wait "$srv" 2>/dev/null || true; }
+start_anchors_and_load
 ours="/tiles/coops/{z}/{x}/{y}.mvt"
 
 exec > >(tee "$OUT/run.txt") 2>&1
@@ -97,7 +62,7 @@ exec > >(tee "$OUT/run.txt") 2>&1
 	LISTS=$LISTS "$kit/run_tiles.sh" coopmap_pg_go "http://127.0.0.1:$PORT" "$ours"
 	stop
 
-	serve gpkg --db "$work/coops.gpkg" --tile-cache-mb 0
+	serve gpkg --db "$gpkg" --tile-cache-mb 0
 	LISTS=$LISTS "$kit/run_tiles.sh" coopmap_gpkg "http://127.0.0.1:$PORT" "$ours"
 	stop
 
