@@ -39,7 +39,7 @@ const (
 		WHERE f.id IN (SELECT value FROM json_each(?1))`
 	// insertFeatures adds new features; the R*Tree triggers follow.
 	// ?1 is the source id, ?2 the time.
-	insertFeaturesHead = `INSERT INTO features (id, source_id, version, name, sector, org_type,
+	insertFeaturesHead = `INSERT OR ROLLBACK INTO features (id, source_id, version, name, sector, org_type,
 		address, postcode, website, email, description, founded, status, properties, precision,
 		updated_at, hash, search_text, geom)
 		SELECT r->>1, ?1, 1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, r->>10,
@@ -93,6 +93,10 @@ func importFeatures(ctx context.Context, tx *sql.Tx, sourceID string, features i
 	if err := tx.QueryRowContext(ctx, highestFid).Scan(&im.before); err != nil {
 		return fmt.Errorf("preparing the import: %w", err)
 	}
+	restore, err := suspendRTreeTrigger(ctx, tx)
+	if err != nil {
+		return err
+	}
 	i := 0
 	for f, err := range features {
 		if err != nil {
@@ -111,6 +115,9 @@ func importFeatures(ctx context.Context, tx *sql.Tx, sourceID string, features i
 		i++
 	}
 	if err := im.flush(); err != nil {
+		return err
+	}
+	if err := restore(im.before); err != nil {
 		return err
 	}
 	r, err := tx.ExecContext(ctx, removeUnseen, sourceID, im.before)
