@@ -58,12 +58,12 @@ func (s *Store) Feature(ctx context.Context, id string) (coopmap.Feature, error)
 func (s *Store) SourceFeatures(ctx context.Context, sourceID string) iter.Seq2[coopmap.Feature, error] {
 	return func(yield func(coopmap.Feature, error) bool) {
 		op := fmt.Sprintf("stream features of source %q", sourceID)
-		tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		tx, end, err := s.beginStream(ctx)
 		if err != nil {
 			yield(coopmap.Feature{}, dbError(ctx, op, err))
 			return
 		}
-		defer tx.Rollback()
+		defer end()
 		if _, err := loadSource(ctx, tx, sourceID); err != nil {
 			yield(coopmap.Feature{}, dbError(ctx, op, err))
 			return

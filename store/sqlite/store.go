@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"time"
 
 	"modernc.org/sqlite"
@@ -69,7 +70,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	// Readers map the file into memory and keep a larger page cache: a
 	// bbox query reads pages all over the features table.
-	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)&_pragma=mmap_size(268435456)&_pragma=cache_size(-16384)")
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)&_pragma=mmap_size("+strconv.Itoa(readerMmapSize)+")&_pragma=cache_size(-16384)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
