@@ -15,7 +15,7 @@ import (
 
 // LatestSchemaVersion is the schema version this code needs: the number of
 // the last migration in migrations/postgis.
-const LatestSchemaVersion = 1
+const LatestSchemaVersion = 3
 
 // ErrSchemaVersion matches (with errors.Is) every *SchemaError, so callers
 // can tell a database that is up but at the wrong version from one that
@@ -132,6 +132,9 @@ func (s *Store) apply(ctx context.Context, m migration) error {
 		return fmt.Errorf("postgis: migrate: %w", ctxErr(ctx, err))
 	}
 	defer rollback(ctx, tx)
+	if _, err := tx.Exec(ctx, noStatementTimeoutSQL); err != nil {
+		return fmt.Errorf("postgis: migrate: %w", ctxErr(ctx, err))
+	}
 	if _, err := tx.Exec(ctx, lockMigrationsSQL, migrateLock); err != nil {
 		return fmt.Errorf("postgis: migrate: locking: %w", ctxErr(ctx, err))
 	}

@@ -67,15 +67,26 @@ const (
 	foreignSQL = `SELECT s.ord, s.id, f.source_id FROM coopmap_staging s JOIN features f ON f.id = s.id
 	WHERE f.source_id <> $1 ORDER BY s.ord LIMIT 1`
 
-	// deleteAllSQL empties a source replaced with no features.
-	deleteAllSQL = `DELETE FROM features WHERE source_id = $1`
+	// deleteAllSQL empties a source replaced with no features, keeping
+	// them in the history with tombstones (see edit.go).
+	deleteAllSQL = `WITH gone AS (DELETE FROM features WHERE source_id = $1 RETURNING *)` + tombstoneGoneSQL
 
-	deleteMissingSQL = `DELETE FROM features f WHERE f.source_id = $1
-	AND NOT EXISTS (SELECT 1 FROM coopmap_staging s WHERE s.id = f.id)`
+	deleteMissingSQL = `WITH gone AS (DELETE FROM features f WHERE f.source_id = $1
+	AND NOT EXISTS (SELECT 1 FROM coopmap_staging s WHERE s.id = f.id) RETURNING f.*)` + tombstoneGoneSQL
+
+	// tombstoneGoneSQL archives the deleted rows "gone" and writes their
+	// tombstones; it affects one row per deleted feature. ($2 is the time.)
+	tombstoneGoneSQL = `, kept AS (` + revisionInsertSQL + archiveSelectSQL + ` FROM gone ON CONFLICT DO NOTHING)
+	` + revisionInsertSQL + `SELECT id, version + 1, source_id, 'import', '', '', $2, true, ` + revisionData + ` FROM gone`
 
 	// updateChangedSQL rewrites features whose content hash differs; an
 	// unchanged feature keeps its version and update time.
-	updateChangedSQL = `UPDATE features f SET name = s.name, sector = s.sector, org_type = s.org_type,
+	// The versions it supersedes go into the history first (see
+	// edit.go); the CTE reads the rows as they were before the update.
+	updateChangedSQL = `WITH kept AS (` + revisionInsertSQL + archiveSelectSQL + ` FROM features
+		WHERE source_id = $1 AND EXISTS (SELECT 1 FROM coopmap_staging s WHERE s.id = features.id AND features.hash <> s.hash)
+		ON CONFLICT DO NOTHING)
+	UPDATE features f SET name = s.name, sector = s.sector, org_type = s.org_type,
 		address = s.address, postcode = s.postcode, website = s.website, email = s.email,
 		description = s.description, founded = s.founded, status = s.status, properties = s.properties,
 		precision = s.precision, hash = s.hash, search_text = s.search_text,
@@ -85,11 +96,13 @@ const (
 
 	// insertNewSQL inserts in id order: appending to the btrees is much
 	// faster than inserting at random, and the rows land on disk in the
-	// order pages and SourceFeatures read them.
+	// order pages and SourceFeatures read them. A record deleted before
+	// starts again at the version after its tombstone (see edit.go).
 	insertNewSQL = `INSERT INTO features (id, source_id, name, sector, org_type, address, postcode, website, email,
 		description, founded, status, properties, precision, updated_at, version, hash, search_text, geom)
 	SELECT s.id, $1, s.name, s.sector, s.org_type, s.address, s.postcode, s.website, s.email,
-		s.description, s.founded, s.status, s.properties, s.precision, $2, 1, s.hash, s.search_text,
+		s.description, s.founded, s.status, s.properties, s.precision, $2,
+		coalesce((SELECT max(r.version) FROM feature_revisions r WHERE r.feature_id = s.id), 0) + 1, s.hash, s.search_text,
 		ST_GeomFromWKB(s.wkb, 4326)
 	FROM coopmap_staging s
 	WHERE NOT EXISTS (SELECT 1 FROM features f WHERE f.id = s.id)
@@ -121,7 +134,7 @@ func replaceFeatures(ctx context.Context, tx pgx.Tx, sourceID string, next func(
 		return res, fmt.Errorf("copying features: %w", err)
 	}
 	if n == 0 {
-		tag, err := tx.Exec(ctx, deleteAllSQL, sourceID)
+		tag, err := tx.Exec(ctx, deleteAllSQL, sourceID, updated)
 		if err != nil {
 			return res, err
 		}
@@ -151,7 +164,7 @@ func replaceFeatures(ctx context.Context, tx pgx.Tx, sourceID string, next func(
 		return res, err
 	}
 
-	tag, err := tx.Exec(ctx, deleteMissingSQL, sourceID)
+	tag, err := tx.Exec(ctx, deleteMissingSQL, sourceID, updated)
 	if err != nil {
 		return res, err
 	}
@@ -242,16 +255,11 @@ func (r *stagingRows) row(i int, f coopmap.Feature) ([]any, error) {
 	if err := f.Validate(); err != nil {
 		return nil, prefixField(fmt.Sprintf("features[%d]", i), err)
 	}
-	props, err := encodeProperties(f.Properties)
+	vals, err := featureValues(append(r.vals[:0], int32(i)), f)
 	if err != nil {
-		return nil, coopmap.Invalidf(fmt.Sprintf("features[%d].properties", i), "cannot be encoded as JSON: %v", err)
+		return nil, prefixField(fmt.Sprintf("features[%d]", i), err)
 	}
-	geom, err := encodeGeom(f.Geometry)
-	if err != nil {
-		return nil, coopmap.Invalidf(fmt.Sprintf("features[%d].geometry", i), "%v", err)
-	}
-	return append(r.vals[:0], int32(i), f.ID, f.Name, f.Sector, f.OrgType, f.Address, f.Postcode, f.Website, f.Email,
-		f.Description, f.Founded, f.Status, props, string(f.Precision), f.Hash(), f.SearchText(), geom), nil
+	return vals, nil
 }
 
 // Values returns the row Next prepared.

@@ -38,11 +38,13 @@ const (
 		FROM features f LEFT JOIN temp.coopmap_seen s ON s.fid = f.fid
 		WHERE f.id IN (SELECT value FROM json_each(?1))`
 	// insertFeatures adds new features; the R*Tree triggers follow.
-	// ?1 is the source id, ?2 the time.
+	// ?1 is the source id, ?2 the time. A record deleted before starts
+	// again at the version after its tombstone (see edit.go).
 	insertFeaturesHead = `INSERT OR ROLLBACK INTO features (id, source_id, version, name, sector, org_type,
 		address, postcode, website, email, description, founded, status, properties, precision,
 		updated_at, hash, search_text, geom)
-		SELECT r->>1, ?1, 1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, r->>10,
+		SELECT r->>1, ?1,
+			coalesce((SELECT max(version) FROM feature_revisions WHERE feature_id = r->>1), 0) + 1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, r->>10,
 			r->>11, r->>12, r->>13, ?2, r->>14, r->>15, unhex(r->>16)
 		FROM (SELECT column1 AS r FROM (VALUES `
 	insertFeaturesTail = `))`
@@ -80,8 +82,12 @@ func importFeatures(ctx context.Context, tx *sql.Tx, sourceID string, features i
 		clearSeen  = `DELETE FROM temp.coopmap_seen`
 		highestFid = `SELECT coalesce(max(fid), 0) FROM features`
 		// The features of this source not in the import, and none it added.
-		removeUnseen = `DELETE FROM features WHERE source_id = ? AND fid <= ?
-			AND fid NOT IN (SELECT fid FROM temp.coopmap_seen)`
+		unseen       = `WHERE source_id = ?1 AND fid <= ?2 AND fid NOT IN (SELECT fid FROM temp.coopmap_seen)`
+		removeUnseen = `DELETE FROM features ` + unseen
+		// They are kept in the history, with a tombstone (see edit.go).
+		archiveUnseen   = `INSERT OR IGNORE ` + revisionInto + archiveSelect + unseen
+		tombstoneUnseen = revisionInsert + `SELECT id, version + 1, source_id, 'import', NULL, NULL, ?3, 1, ` +
+			revisionData + ` FROM features ` + unseen
 	)
 	for _, q := range []string{seenTable, clearSeen} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -119,6 +125,11 @@ func importFeatures(ctx context.Context, tx *sql.Tx, sourceID string, features i
 	}
 	if err := restore(im.before); err != nil {
 		return err
+	}
+	for _, q := range []string{archiveUnseen, tombstoneUnseen} {
+		if _, err := tx.ExecContext(ctx, q, sourceID, im.before, im.stamp); err != nil {
+			return fmt.Errorf("keeping features no longer in the source: %w", err)
+		}
 	}
 	r, err := tx.ExecContext(ctx, removeUnseen, sourceID, im.before)
 	if err != nil {
@@ -242,7 +253,7 @@ func (im *importer) flush() error {
 
 	res := *im.res
 	var inserts, updates []any
-	var seen []byte
+	var seen, changed []byte
 	for _, p := range im.batch {
 		s, ok := found[p.id]
 		switch {
@@ -260,6 +271,7 @@ func (im *importer) flush() error {
 		default:
 			res.Updated++
 			seen = appendFid(seen, s.fid)
+			changed = appendFid(changed, s.fid)
 			updates = append(updates, "["+strconv.FormatInt(s.fid, 10)+p.row)
 		}
 	}
@@ -270,6 +282,10 @@ func (im *importer) flush() error {
 		}
 	}
 	if len(updates) > 0 {
+		// The versions about to be superseded go into the history.
+		if _, err := im.tx.ExecContext(im.ctx, archiveFids, string(append(changed, ']'))); err != nil {
+			return fmt.Errorf("keeping the versions of %s: %w", span, err)
+		}
 		q := updateFeaturesHead + valuesList(len(updates)) + updateFeaturesTail
 		if _, err := im.tx.ExecContext(im.ctx, q, append([]any{im.stamp}, updates...)...); err != nil {
 			return fmt.Errorf("updating %s: %w", span, err)

@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"database/sql"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -30,15 +29,7 @@ func TestAddSourceMetadata(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := closeAndOpen(t, s, path)
 	var exts, rows, refs int
 	if err := db.QueryRow(`SELECT
 		(SELECT count(*) FROM gpkg_extensions WHERE extension_name = 'gpkg_metadata'),

@@ -217,14 +217,11 @@ const (
 // otherwise it is the database's or ctx's.
 func (s *Store) SourceExtent(ctx context.Context, sourceID string) (coopmap.Extent, error) {
 	op := "extent of source " + sourceID
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.readSource(ctx, op, sourceID)
 	if err != nil {
-		return coopmap.Extent{}, dbError(ctx, op, err)
+		return coopmap.Extent{}, err
 	}
 	defer tx.Rollback()
-	if _, err := loadSource(ctx, tx, sourceID); err != nil {
-		return coopmap.Extent{}, dbError(ctx, op, err)
-	}
 	var (
 		minX, minY, maxX, maxY sql.NullFloat64
 		e                      coopmap.Extent

@@ -84,6 +84,11 @@ func sameMetadata(old, src coopmap.Source) bool {
 		old.RetrievedAt.Equal(storeTime(src.RetrievedAt))
 }
 
+// updateSourceMetadata stores the metadata a caller sets; the version and
+// update time are the caller's to bump.
+const updateSourceMetadata = `UPDATE sources SET title = ?, description = ?, licence_id = ?, licence_name = ?,
+	licence_url = ?, attribution = ?, owner = ?, origin = ?, retrieved_at = ? WHERE id = ?`
+
 // ReplaceSource stores src and makes features its complete contents, in
 // one write transaction: nothing changes unless everything succeeds. A nil
 // features is an empty source. The error is src's or a feature's
@@ -123,9 +128,7 @@ func (s *Store) ReplaceSource(ctx context.Context, src coopmap.Source, features 
 	case old.Kind != src.Kind:
 		return res, coopmap.Errorf(coopmap.CodeConflict, "source %q holds %s; it cannot become a source of %s (delete it first)", src.ID, old.Kind, src.Kind)
 	case !sameMetadata(old, src):
-		const update = `UPDATE sources SET title = ?, description = ?, licence_id = ?, licence_name = ?,
-			licence_url = ?, attribution = ?, owner = ?, origin = ?, retrieved_at = ? WHERE id = ?`
-		if _, err := tx.ExecContext(ctx, update, textArg(src.Title), textArg(src.Description),
+		if _, err := tx.ExecContext(ctx, updateSourceMetadata, textArg(src.Title), textArg(src.Description),
 			src.Licence.ID, textArg(src.Licence.Name), textArg(src.Licence.URL), src.Attribution,
 			textArg(src.Owner), textArg(src.Origin), timeArg(src.RetrievedAt), src.ID); err != nil {
 			return res, dbError(ctx, op, err)
