@@ -323,6 +323,9 @@ type sourceInfo struct {
 	Origin      string          `json:"origin,omitempty"`
 	RetrievedAt string          `json:"retrieved,omitempty"`
 	Features    int             `json:"numberOfFeatures"`
+	// Version is the source's version, which PATCH /collections/{id}
+	// names in If-Match as "v{version}".
+	Version int64 `json:"version"`
 }
 
 type extentInfo struct {
@@ -352,7 +355,7 @@ func (s *Server) info(ctx context.Context, c collection, base, format string) (c
 		Licence: c.licences(), Attribution: c.attribution(), Sources: []sourceInfo{}}
 	for _, src := range c.Sources {
 		si := sourceInfo{ID: src.ID, Title: src.Title, Licence: src.Licence.Complete(), Attribution: src.Attribution,
-			Owner: src.Owner, Origin: src.Origin, Features: src.FeatureCount}
+			Owner: src.Owner, Origin: src.Origin, Features: src.FeatureCount, Version: src.Version}
 		if !src.RetrievedAt.IsZero() {
 			si.RetrievedAt = src.RetrievedAt.UTC().Format(time.RFC3339)
 		}

@@ -311,18 +311,42 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request) error {
 	base := baseURL(r)
 	path := "/collections/" + c.ID + "/items/" + url.PathEscape(f.ID)
 	modified := f.UpdatedAt
-	if notModified(w, r, etag("item", c.version, format, base, f.ID, itoa(f.Version)), modified) {
+	if notModified(w, r, itemTag(c, format, base, f), modified) {
 		return nil
 	}
-	links := append(selfLinks(base, path, "", format, mediaGeoJSON),
-		link{Href: base + "/collections/" + c.ID + "?f=json", Rel: "collection", Type: mediaJSON, Title: c.Title})
-	links = append(links, licenceLinks(c)...)
+	links := itemLinks(c, base, path, format)
 	if format == formatHTML {
 		return s.itemHTML(w, c, f, links)
 	}
-	b, err := appendFeature(nil, f, links)
+	b, err := itemJSON(c, f, links)
 	if err != nil {
 		return err
+	}
+	w.Header().Set("Content-Type", mediaGeoJSON)
+	_, err = w.Write(b)
+	return err
+}
+
+// itemTag is the entity tag of a record's page in one format: its version
+// (which If-Match names, see versionTag) and a digest of what else the
+// page shows (the collection's licence and title, the links' base).
+func itemTag(c collection, format, base string, f coopmap.Feature) string {
+	return versionTag(f.Version, "item", c.version, format, base, f.ID)
+}
+
+// itemLinks returns the links of a record's page.
+func itemLinks(c collection, base, path, format string) []link {
+	links := append(selfLinks(base, path, "", format, mediaGeoJSON),
+		link{Href: base + "/collections/" + c.ID + "?f=json", Rel: "collection", Type: mediaJSON, Title: c.Title})
+	return append(links, licenceLinks(c)...)
+}
+
+// itemJSON returns a record as a GeoJSON Feature with its links, licence
+// and attribution.
+func itemJSON(c collection, f coopmap.Feature, links []link) ([]byte, error) {
+	b, err := appendFeature(nil, f, links)
+	if err != nil {
+		return nil, err
 	}
 	// Licence and attribution travel with the single feature too.
 	tail, err := jsonBytes(struct {
@@ -330,12 +354,9 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request) error {
 		Attribution string            `json:"attribution"`
 	}{c.licences(), c.attribution()})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b = append(append(b[:len(b)-1], ','), bytes.TrimLeft(tail, "{")...)
-	w.Header().Set("Content-Type", mediaGeoJSON)
-	_, err = w.Write(b)
-	return err
+	return append(append(b[:len(b)-1], ','), bytes.TrimLeft(tail, "{")...), nil
 }
 
 // tourFeatures returns the features of the tours or tour-stops collection:

@@ -58,7 +58,9 @@ func Run(t *testing.T, open Opener) {
 		{"CursorTampered", testCursorTampered},
 		{"UpdatedAndStatus", testUpdatedAndStatus},
 		{"SourceExtent", testSourceExtent},
+		{"Tokens", testTokens},
 	}
+	tests = append(tests, editTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
