@@ -26,6 +26,9 @@ const (
 	// far from any road, or on roads that do not connect); Error.Field
 	// names the point.
 	CodeUnroutable Code = "unroutable"
+	// CodeUnavailable: the store cannot be reached or is restarting; the
+	// same request may succeed shortly.
+	CodeUnavailable Code = "unavailable"
 )
 
 // Sentinels for errors.Is: errors.Is(err, coopmap.ErrNotFound) holds for
@@ -36,6 +39,7 @@ var (
 	ErrConflict     = &Error{Code: CodeConflict}
 	ErrUnauthorized = &Error{Code: CodeUnauthorized}
 	ErrTooLarge     = &Error{Code: CodeTooLarge}
+	ErrUnavailable  = &Error{Code: CodeUnavailable}
 )
 
 // Error is a domain error: a code, the field it concerns (for invalid

@@ -3,6 +3,7 @@ package coopmap
 import (
 	"context"
 	"iter"
+	"time"
 )
 
 // Reader is the read side of a store. Every method returns an error with
@@ -82,4 +83,27 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.
 	Close() error
+}
+
+// PoolStats is a snapshot of one database connection pool of a store,
+// for metrics.
+type PoolStats struct {
+	// Pool names the pool within its store: "read" and "write" for the
+	// GeoPackage, "primary" and "replica" for PostGIS.
+	Pool string
+	// MaxOpen is the pool's size limit; Open the connections it holds,
+	// InUse those lent out and Idle those waiting to be.
+	MaxOpen, Open, InUse, Idle int
+	// WaitCount counts the times a caller had to wait for a connection
+	// and WaitDuration the time spent waiting, since the pool opened.
+	WaitCount    int64
+	WaitDuration time.Duration
+}
+
+// StatsReporter is implemented by stores that can report their connection
+// pools. It is optional: without it a server exports no pool metrics.
+type StatsReporter interface {
+	// PoolStats returns one snapshot per pool. It never blocks on the
+	// database.
+	PoolStats() []PoolStats
 }

@@ -42,10 +42,12 @@ start_anchors_and_load() {
 }
 
 # serve NAME ARGS…: start coopmap on 127.0.0.1:$PORT and wait until ready.
+# The per-client rate limits are off: every request comes from one address.
 serve() {
 	local name=$1
 	shift
-	"$work/coopmap" serve --addr "127.0.0.1:$PORT" --log-level "${SERVE_LOG_LEVEL:-warn}" "$@" 2>"$OUT/serve-$name.log" &
+	"$work/coopmap" serve --addr "127.0.0.1:$PORT" --log-level "${SERVE_LOG_LEVEL:-warn}" \
+		--rate-search 0 --rate-route 0 --rate-download 0 --rate-tiles 0 "$@" 2>"$OUT/serve-$name.log" &
 	srv=$!
 	pids+=("$srv")
 	for _ in $(seq 60); do

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Encoded is one rendered tile: its MVT bytes, its entity tag, and its
@@ -59,6 +60,8 @@ type Cache struct {
 	used   int64
 	ll     *list.List // front: most recently used
 	m      map[string]*list.Element
+	// hits, misses and evictions count since NewCache, for CacheUsage.
+	hits, misses, evictions atomic.Int64
 }
 
 type cacheItem struct {
@@ -91,14 +94,17 @@ func Key(set string, versions []int64, t Tile) string {
 // Get returns the cached tile for key, marking it recently used.
 func (c *Cache) Get(key string) (*Encoded, bool) {
 	if c.budget <= 0 {
+		c.misses.Add(1)
 		return nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.m[key]
 	if !ok {
+		c.misses.Add(1)
 		return nil, false
 	}
+	c.hits.Add(1)
 	c.ll.MoveToFront(el)
 	return el.Value.(*cacheItem).e, true
 }
@@ -127,6 +133,7 @@ func (c *Cache) Add(key string, e *Encoded) {
 		c.ll.Remove(el)
 		delete(c.m, it.key)
 		c.used -= it.cost
+		c.evictions.Add(1)
 	}
 }
 
@@ -135,4 +142,23 @@ func (c *Cache) Stats() (n int, bytes int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.m), c.used
+}
+
+// CacheUsage is a snapshot of a Cache's size and counters, for metrics.
+type CacheUsage struct {
+	// Entries and Bytes are the tiles held now and the bytes they count.
+	Entries int
+	Bytes   int64
+	// Budget is the byte budget (0 or less: the cache is off).
+	Budget int64
+	// Hits, Misses and Evictions count Get hits and misses and tiles
+	// evicted for room since the cache was made.
+	Hits, Misses, Evictions int64
+}
+
+// Usage returns the cache's size and counters.
+func (c *Cache) Usage() CacheUsage {
+	n, b := c.Stats()
+	return CacheUsage{Entries: n, Bytes: b, Budget: c.budget,
+		Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load()}
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"time"
 
 	"github.com/coopmap/coopmap"
 	"github.com/coopmap/coopmap/export"
+	"github.com/coopmap/coopmap/importers"
 	"github.com/coopmap/coopmap/route"
 	"github.com/coopmap/coopmap/search"
 )
@@ -45,6 +47,45 @@ type Config struct {
 	// Basemap is the web map's raster basemap; the zero value is
 	// OpenStreetMap's standard tiles.
 	Basemap Basemap
+	// CycleLayer is the id of the source tour pages and the planner show
+	// as the cycle map layer (serve's default is DefaultCycleLayer);
+	// empty, or a source the store does not hold, shows none.
+	CycleLayer string
+	// Limits are the timeouts, load shedding, rate and body limits
+	// (middleware.go); the zero value turns them off.
+	Limits Limits
+	// FrameAncestors is the CSP frame-ancestors source list of the pages
+	// other sites may embed, the map and record pages ("": *, any site);
+	// see ValidateFrameAncestors.
+	FrameAncestors string
+	// TrustedProxies are the peers (reverse proxies) whose X-Forwarded-For
+	// and X-Real-IP name the client; nil trusts DefaultTrustedProxies,
+	// an empty list none.
+	TrustedProxies []netip.Prefix
+	// LogClientAddr adds the client's address to each request's log
+	// line; it is left out by default, as personal data.
+	LogClientAddr bool
+	// CORSWriteOrigins are the origins (https://editor.example.org) whose
+	// pages may call the write API from a browser; none by default, so
+	// only same-origin pages and non-browser clients can write.
+	CORSWriteOrigins []string
+	// MaxWriteBody bounds a write's JSON body (0: DefaultMaxWriteBody);
+	// MaxImportBody an uploaded import (0: DefaultMaxImportBody);
+	// MaxSuggestionBody a public suggestion (0: DefaultMaxSuggestionBody).
+	MaxWriteBody, MaxImportBody, MaxSuggestionBody int64
+	// ImportFormats are the parsers /collections/{id}/import reads
+	// uploads with (cmd/coopmap wires the same as coopmap import); nil
+	// turns uploads off.
+	ImportFormats importers.Formats
+	// SuggestionLimit public suggestions are allowed per client address
+	// and SuggestionWindow (0: DefaultSuggestionLimit per
+	// DefaultSuggestionWindow); one more is answered 429.
+	SuggestionLimit  int
+	SuggestionWindow time.Duration
+	// SuggestionKey keys the hash that stands for a suggester's address
+	// in the store (for the per-address cap on pending suggestions);
+	// empty: a random key per process.
+	SuggestionKey []byte
 }
 
 // Server serves coopmap over HTTP from a store.
@@ -60,6 +101,14 @@ type Server struct {
 	// pages holds the web map's build, the record page template and the
 	// map's point sets.
 	pages *pageState
+	// tourPages holds the tour pages' templates and the planner's page.
+	tourPages *tourPageState
+	// metrics is the server's Prometheus registry and collectors.
+	metrics *metrics
+	// guards holds the load-shedding and rate-limiting state.
+	guards *guards
+	// suggesting holds the public suggestions' rate limiter and client key.
+	suggesting *suggestState
 }
 
 // New returns a server reading from store and logging to log. Zero config
@@ -77,8 +126,14 @@ func New(store coopmap.Store, log *slog.Logger, cfg Config) *Server {
 	if cfg.Search == nil {
 		cfg.Search = search.New(store, nil, search.Options{})
 	}
-	return &Server{store: store, log: log, cfg: cfg, tiles: newTileService(store, cfg), downloads: newDownloads(cfg), ogc: newOGCState(),
-		pages: newPageState(cfg, log)}
+	cfg = writeDefaults(cfg)
+	pages := newPageState(cfg, log)
+	s := &Server{store: store, log: log, cfg: cfg, tiles: newTileService(store, cfg), downloads: newDownloads(cfg), ogc: newOGCState(),
+		pages: pages, tourPages: newTourPages(pages.frontend, log)}
+	s.metrics = newMetrics(&scraped{store: store, tiles: s.tiles})
+	s.guards = newGuards(cfg.Limits, s.metrics)
+	s.suggesting = newSuggestState(cfg, s.metrics)
+	return s
 }
 
 // handlerFunc is an HTTP handler that returns its error instead of writing
@@ -96,8 +151,12 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 			return // the client went away; nobody to answer
 		}
 		p, internal := problemFor(err)
-		if internal {
+		switch {
+		case internal:
 			s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		case p.Status == http.StatusServiceUnavailable:
+			// Not the client's fault: say why (database down, too slow).
+			s.log.WarnContext(r.Context(), "request unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
 		writeProblem(w, p)
 	}

@@ -223,15 +223,19 @@ func (s *Server) mapAtRoot(next http.Handler) http.Handler {
 
 // appCSP is the map app's Content-Security-Policy: scripts and styles
 // only from this server (no inline code, no eval), images also from the
-// basemap's tile server, and embedding by any site.
-func appCSP(tiles string) string {
+// basemap's tile server, and embedding by the frameAncestors sources
+// ("": any site, *).
+func appCSP(tiles, frameAncestors string) string {
+	if frameAncestors == "" {
+		frameAncestors = "*"
+	}
 	// data: is Leaflet's blank image for tiles it drops.
 	img := "img-src 'self' data:"
 	if tiles != "" {
 		img += " " + tiles
 	}
 	return "default-src 'none'; script-src 'self'; style-src 'self'; " + img +
-		"; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors *"
+		"; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors " + frameAncestors
 }
 
 // pageHeaders sets the headers every page of the map app has.

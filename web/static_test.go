@@ -50,7 +50,7 @@ func TestTileOrigin(t *testing.T) {
 }
 
 func TestAppCSP(t *testing.T) {
-	got := appCSP("https://tile.openstreetmap.org")
+	got := appCSP("https://tile.openstreetmap.org", "")
 	want := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https://tile.openstreetmap.org; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors *"
 	if got != want {
 		t.Errorf("appCSP =\n%s\nwant\n%s", got, want)

@@ -48,7 +48,7 @@ func writeGeoPackage(ctx context.Context, w io.Writer, src coopmap.Source, featu
 
 // buildGeoPackage writes the download's GeoPackage file at path.
 func buildGeoPackage(ctx context.Context, path string, src coopmap.Source, features iter.Seq2[coopmap.Feature, error]) error {
-	st, err := sqlite.Open(ctx, path)
+	st, err := sqlite.OpenWith(ctx, path, sqlite.Options{SmallCache: true})
 	if err != nil {
 		return fmt.Errorf("geopackage download: %w", err)
 	}

@@ -21,6 +21,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/mattn/go-isatty"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -40,6 +42,9 @@ Usage:
   coopmap migrate [--db DSN]                                   bring a PostGIS schema up to date
   coopmap graph build EXTRACT.osm.pbf -o FILE.graph            build the bike routing graph for serve --graph
   coopmap tour create|update|list|delete [flags]               plan co-op bike tours on the graph and store them
+  coopmap backup  [--db FILE.gpkg] OUT.gpkg                    online backup of the GeoPackage (VACUUM INTO)
+  coopmap token create|list|revoke [flags]                     manage the API tokens of the write API
+  coopmap tiles export --collection ID [flags] OUT.pmtiles    write collections' vector tiles to a PMTiles archive
   coopmap version                                              print the version
 
 --db is a postgres:// URL (PostGIS) or a GeoPackage path (default ./coopmap.gpkg);
@@ -66,6 +71,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = graphCommand(ctx, args[1:], stdout, stderr)
 	case "tour":
 		err = tourCommand(ctx, args[1:], stdout, stderr, getenv)
+	case "backup":
+		err = backupCommand(ctx, args[1:], stdout, stderr, getenv)
+	case "token":
+		err = tokenCommand(ctx, args[1:], stdout, stderr, getenv)
+	case "tiles":
+		err = tilesCommand(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "coopmap", version)
 	case "help", "-h", "--help":
@@ -97,12 +108,19 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	if format == "auto" {
+		// Text for a person at a terminal, JSON for a log collector.
+		format = "json"
+		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			format = "text"
+		}
+	}
 	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	default:
-		return nil, fmt.Errorf("--log-format %q: want text or json", format)
+		return nil, fmt.Errorf("--log-format %q: want text, json or auto", format)
 	}
 }

@@ -18,25 +18,11 @@ import (
 
 	"github.com/coopmap/coopmap/store/postgis"
 	"github.com/coopmap/coopmap/store/postgis/postgistest"
+	"github.com/coopmap/coopmap/web/webtest"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = webtest.SyncBuffer
 
 // startServer runs serveWith in the background and returns its base URL,
 // a function that stops it and returns serveWith's result, and its log.

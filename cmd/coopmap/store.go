@@ -14,6 +14,16 @@ import (
 	"github.com/coopmap/coopmap/store/sqlite"
 )
 
+// openLogged opens the store c.DB names (openStore) for a command that
+// needs no logger of its own, logging to stderr as c says.
+func openLogged(ctx context.Context, c Config, stderr io.Writer) (coopmap.Store, error) {
+	log, err := newLogger(stderr, c.LogFormat, c.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	return openStore(ctx, c, log)
+}
+
 // openStore opens the store c.DB names. A GeoPackage is created and
 // migrated on open. For PostGIS an outdated schema is an error unless
 // c.Migrate is set; an unreachable database is not: the server starts,
@@ -21,9 +31,10 @@ import (
 // schema is brought up to date as soon as it is.
 func openStore(ctx context.Context, c Config, log *slog.Logger) (coopmap.Store, error) {
 	if !isPostgres(c.DB) {
-		return sqlite.Open(ctx, c.DB)
+		return sqlite.OpenWith(ctx, c.DB, sqlite.Options{BusyTimeout: c.BusyTimeout})
 	}
-	st, err := postgis.Open(ctx, c.DB)
+	opts := postgis.Options{StatementTimeout: c.StatementTimeout, MaxConns: int32(c.MaxConns)}
+	st, err := postgis.OpenWith(ctx, c.DB, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +49,7 @@ func openStore(ctx context.Context, c Config, log *slog.Logger) (coopmap.Store, 
 	cancel()
 	switch {
 	case err == nil:
-		return st, nil
+		return withReplica(ctx, st, c, opts, log)
 	case errors.Is(err, postgis.ErrSchemaVersion):
 		st.Close()
 		return nil, err
@@ -47,7 +58,29 @@ func openStore(ctx context.Context, c Config, log *slog.Logger) (coopmap.Store, 
 	if c.Migrate {
 		go migrateWhenUp(ctx, st, log)
 	}
-	return st, nil
+	return withReplica(ctx, st, c, opts, log)
+}
+
+// withReplica returns primary, or with c.ReadDB a store that reads from
+// that replica and writes to primary. Like the primary, a replica that is
+// not reachable yet is no error: /readyz says so until it is.
+func withReplica(ctx context.Context, primary *postgis.Store, c Config, opts postgis.Options, log *slog.Logger) (coopmap.Store, error) {
+	if c.ReadDB == "" {
+		return primary, nil
+	}
+	replica, err := postgis.OpenWith(ctx, c.ReadDB, opts)
+	if err != nil {
+		primary.Close()
+		return nil, fmt.Errorf("--read-db: %w", err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := replica.CheckSchema(cctx); err != nil {
+		// A replica catches up with the primary's migrations by itself.
+		log.Warn("the read replica cannot serve yet; /readyz reports 503 until it can", "read_db", redact(c.ReadDB), "err", err)
+	}
+	log.Info("reading from a replica", "read_db", redact(c.ReadDB))
+	return postgis.NewReplicated(primary, replica), nil
 }
 
 // migrateWhenUp retries the migration until the database answers or ctx ends.

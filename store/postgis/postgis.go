@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,18 +31,69 @@ type Store struct {
 // with CheckSchema. The DSN may set any PostgreSQL run-time parameter
 // (search_path=…, for one), and pgx's pool settings (pool_max_conns=…).
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return OpenWith(ctx, dsn, Options{})
+}
+
+// Options tunes a store's connections; the zero value keeps the server's
+// and pgx's defaults.
+type Options struct {
+	// StatementTimeout is set as statement_timeout on every connection
+	// of the pool, so the server itself cancels a query that runs longer
+	// (0: the server's setting, normally none). A statement_timeout in
+	// the DSN wins. Imports and migrations lift it for their transaction:
+	// their caller's context bounds them instead.
+	StatementTimeout time.Duration
+	// MaxConns caps the pool (0: pgx's default, or pool_max_conns from
+	// the DSN).
+	MaxConns int32
+}
+
+// OpenWith is Open with options. The error reports a DSN that cannot be
+// parsed or a negative option.
+func OpenWith(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: %w", err) // pgconn redacts the password
 	}
-	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
-		cfg.ConnConfig.RuntimeParams["application_name"] = "coopmap"
+	if opts.StatementTimeout < 0 || opts.MaxConns < 0 {
+		return nil, fmt.Errorf("postgis: negative statement timeout or pool size")
+	}
+	params := cfg.ConnConfig.RuntimeParams
+	if _, ok := params["application_name"]; !ok {
+		params["application_name"] = "coopmap"
+	}
+	if _, ok := params["statement_timeout"]; !ok && opts.StatementTimeout > 0 {
+		// A startup parameter, so it holds from the connection's first
+		// query without a round trip; milliseconds, at least one.
+		params["statement_timeout"] = strconv.FormatInt(max(opts.StatementTimeout.Milliseconds(), 1), 10)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: %w", err)
 	}
 	return &Store{pool: pool}, nil
+}
+
+// noStatementTimeoutSQL lifts statement_timeout for the rest of a
+// transaction: imports and migrations may rightly run for minutes, bounded
+// by their caller's context.
+const noStatementTimeoutSQL = `SET LOCAL statement_timeout = 0`
+
+var _ coopmap.StatsReporter = (*Store)(nil)
+
+// PoolStats reports the connection pool as "primary".
+func (s *Store) PoolStats() []coopmap.PoolStats {
+	return []coopmap.PoolStats{s.poolStats("primary")}
+}
+
+// poolStats converts pgx's pool statistics.
+func (s *Store) poolStats(name string) coopmap.PoolStats {
+	st := s.pool.Stat()
+	return coopmap.PoolStats{Pool: name, MaxOpen: int(st.MaxConns()), Open: int(st.TotalConns()), InUse: int(st.AcquiredConns()),
+		Idle: int(st.IdleConns()), WaitCount: st.EmptyAcquireCount(), WaitDuration: st.EmptyAcquireWaitTime()}
 }
 
 // Close closes the store's connections, waiting for those in use to be
@@ -106,7 +158,7 @@ func ctxErr(ctx context.Context, err error) error {
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("%w (%v)", cerr, err)
 	}
-	return err
+	return unavailable(err) // a lost or refused connection is a 503, not a 500
 }
 
 // rowTo adapts a scan function written for QueryRow to pgx.CollectRows.

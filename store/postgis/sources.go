@@ -167,6 +167,11 @@ func (s *Store) replaceSource(ctx context.Context, src coopmap.Source, features 
 		return coopmap.ReplaceResult{}, err
 	}
 	defer rollback(ctx, tx)
+	// An import may wait for another's lock and run for minutes; ctx
+	// bounds it, not the pool's statement_timeout.
+	if _, err := tx.Exec(ctx, noStatementTimeoutSQL); err != nil {
+		return coopmap.ReplaceResult{}, err
+	}
 
 	var created bool
 	err = tx.QueryRow(ctx, insertSourceSQL, src.ID, src.Title, src.Description, string(src.Kind),

@@ -30,9 +30,23 @@ type Store struct {
 	r      *sql.DB // the read pool; its connections are query_only
 }
 
-// busyTimeout bounds how long a connection waits for a lock held by
-// another process (GDAL or QGIS writing the same file).
-const busyTimeout = 10 * time.Second
+// DefaultBusyTimeout bounds how long a connection waits for a lock held
+// by another process (GDAL or QGIS writing the same file) when
+// Options.BusyTimeout is zero.
+const DefaultBusyTimeout = 10 * time.Second
+
+// Options tunes a store; the zero value takes the defaults.
+type Options struct {
+	// BusyTimeout bounds how long a statement waits for a lock another
+	// process holds before it fails with SQLITE_BUSY (0:
+	// DefaultBusyTimeout; it is rounded to whole milliseconds).
+	BusyTimeout time.Duration
+	// SmallCache gives the writer an 8 MiB page cache instead of 32 MiB,
+	// for a short-lived file built in a process that serves other work:
+	// the GeoPackage downloads. Imports run at the same speed either way;
+	// the larger cache helps a long-lived store's repeated imports.
+	SmallCache bool
+}
 
 // Open opens the GeoPackage at path, creating it if it does not exist, and
 // brings its schema up to date by applying the embedded migrations. It
@@ -40,6 +54,22 @@ const busyTimeout = 10 * time.Second
 // database of another application, when its schema is newer than this
 // build knows, or when ctx ends first.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith is Open with options. A negative BusyTimeout is an error.
+func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
+	busyTimeout := opts.BusyTimeout
+	writerCache := "-32768" // KiB
+	if opts.SmallCache {
+		writerCache = "-8192"
+	}
+	switch {
+	case busyTimeout == 0:
+		busyTimeout = DefaultBusyTimeout
+	case busyTimeout < 0:
+		return nil, fmt.Errorf("sqlite: open %s: busy timeout %v is negative", path, busyTimeout)
+	}
 	if err := registerFunctions(); err != nil {
 		return nil, err
 	}
@@ -55,7 +85,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// The writer keeps statement journals and the import's temporary
 	// table in memory, and a larger page cache for imports.
 	w, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"+
-		"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)&_txlock=immediate")
+		"&_pragma=temp_store(MEMORY)&_pragma=cache_size("+writerCache+")&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -105,6 +135,19 @@ func (s *Store) Close() error {
 		return fmt.Errorf("sqlite: close %s: %w", s.path, errW)
 	}
 	return nil
+}
+
+var _ coopmap.StatsReporter = (*Store)(nil)
+
+// PoolStats reports the read pool and the one write connection.
+func (s *Store) PoolStats() []coopmap.PoolStats {
+	return []coopmap.PoolStats{sqlPoolStats("read", s.r.Stats()), sqlPoolStats("write", s.w.Stats())}
+}
+
+// sqlPoolStats converts database/sql's pool statistics.
+func sqlPoolStats(name string, st sql.DBStats) coopmap.PoolStats {
+	return coopmap.PoolStats{Pool: name, MaxOpen: st.MaxOpenConnections, Open: st.OpenConnections, InUse: st.InUse, Idle: st.Idle,
+		WaitCount: st.WaitCount, WaitDuration: st.WaitDuration}
 }
 
 // Ping reports whether the file can be read and holds the schema this
