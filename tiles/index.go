@@ -80,7 +80,6 @@ func (r *Renderer) build(l coopmap.TileLayer, ix *clusterIndex) {
 		built.zooms[z] = map[[2]int32]*cell{}
 	}
 	usable := true
-	cells := float64(r.opts.ClusterCells)
 	for f, err := range r.features(ctx, coopmap.TileQuery{SourceID: l.SourceID, BBox: world}) {
 		if err != nil {
 			usable = false
@@ -95,27 +94,19 @@ func (r *Renderer) build(l coopmap.TileLayer, ix *clusterIndex) {
 		built.feats = append(built.feats, pointProps{f.ID, f.Name, f.Sector, f.OrgType})
 		mx, my := toMercator(p[0], p[1])
 		for z, m := range built.zooms {
-			t := Tile{Z: z}
-			size := t.size()
-			tx, ty := math.Floor((mx+worldHalf)/size), math.Floor((worldHalf-my)/size)
-			t.X, t.Y = int(tx), int(ty)
-			b := t.Bounds()
-			// The tile-relative cell, computed exactly as a renderer does.
-			cx, cy := math.Floor((mx-b.Min[0])/(size/cells)), math.Floor((b.Max[1]-my)/(size/cells))
-			if cx < 0 || cy < 0 || cx >= cells || cy >= cells {
-				continue // on the world's edge
+			ks, nk := indexCells(z, mx, my, r.opts.ClusterCells)
+			for _, k := range ks[:nk] {
+				c := m[k]
+				if c == nil {
+					c = &cell{rep: i}
+					m[k] = c
+				} else if f.ID < built.feats[c.rep].id {
+					c.rep = i
+				}
+				c.n++
+				c.sx += mx
+				c.sy += my
 			}
-			k := [2]int32{int32(tx*cells + cx), int32(ty*cells + cy)}
-			c := m[k]
-			if c == nil {
-				c = &cell{rep: i}
-				m[k] = c
-			} else if f.ID < built.feats[c.rep].id {
-				c.rep = i
-			}
-			c.n++
-			c.sx += mx
-			c.sy += my
 		}
 	}
 	r.idx.mu.Lock()
@@ -124,6 +115,48 @@ func (r *Renderer) build(l coopmap.TileLayer, ix *clusterIndex) {
 		ix.feats, ix.zooms = built.feats, built.zooms
 	}
 	ix.ready, ix.usable = true, usable
+}
+
+// indexCells returns the global cells of zoom z that the point mx, my (Web
+// Mercator) counts in: the cell of the tile that holds it, computed
+// relative to the tile exactly as a renderer of that tile does. A point on
+// a tile's edge (the prime meridian and the equator are edges at every
+// zoom) may by rounding fall outside that tile's cells and inside the edge
+// cell of the tile beside it, or of both, as their renderers compute it,
+// so the tiles beside it are tried too. It returns the cells in an array,
+// without allocating, and how many there are (at most four).
+func indexCells(z int, mx, my float64, cells int) (out [4][2]int32, n int) {
+	const edge = 1e-6 // of a tile's width: far wider than rounding, far narrower than a cell
+	tiles := 1 << z
+	size := Tile{Z: z}.size()
+	fx, fy := (mx+worldHalf)/size, (worldHalf-my)/size
+	x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
+	span := func(v float64, i int) (int, int) {
+		lo, hi := i, i
+		if v-float64(i) < edge {
+			lo--
+		}
+		if float64(i+1)-v < edge {
+			hi++
+		}
+		return max(lo, 0), min(hi, tiles-1)
+	}
+	xlo, xhi := span(fx, x0)
+	ylo, yhi := span(fy, y0)
+	fc := float64(cells)
+	for x := xlo; x <= xhi; x++ {
+		for y := ylo; y <= yhi; y++ {
+			b := Tile{Z: z, X: x, Y: y}.Bounds()
+			cellM := (b.Max[0] - b.Min[0]) / fc
+			cx, cy := math.Floor((mx-b.Min[0])/cellM), math.Floor((b.Max[1]-my)/cellM)
+			if cx < 0 || cy < 0 || cx >= fc || cy >= fc {
+				continue // in the tile beside, or off the world's edge
+			}
+			out[n] = [2]int32{int32(x*cells) + int32(cx), int32(y*cells) + int32(cy)}
+			n++
+		}
+	}
+	return out, n
 }
 
 // fromIndex renders a clustered layer from its index, as layer would.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"html"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -272,19 +271,11 @@ func (s *Server) tileJSON(r *http.Request, name string, srcs []coopmap.Source) (
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	tj := TileJSON{
-		TileJSON: "3.0.0", Name: name, Scheme: "xyz", MinZoom: 0, MaxZoom: maxZoom,
-		Tiles:        []string{scheme + "://" + r.Host + "/tiles/" + name + "/{z}/{x}/{y}.mvt"},
-		VectorLayers: []VectorLayer{},
-	}
 	var (
-		attrs  []string
 		bounds orb.Bound
 		have   bool
 	)
 	for _, src := range srcs {
-		attrs = append(attrs, attributionHTML(src))
-		tj.VectorLayers = append(tj.VectorLayers, VectorLayer{ID: src.ID, Description: src.Title, MinZoom: 0, MaxZoom: maxZoom, Fields: tileFields})
 		b, ok, err := s.tiles.extent(r.Context(), src)
 		if err != nil {
 			return TileJSON{}, err
@@ -297,21 +288,8 @@ func (s *Server) tileJSON(r *http.Request, name string, srcs []coopmap.Source) (
 			}
 		}
 	}
-	tj.Attribution = strings.Join(attrs, " | ")
-	if len(srcs) == 1 {
-		tj.Description = srcs[0].Description
-		if srcs[0].Title != "" {
-			tj.Name = srcs[0].Title
-		}
-	}
-	if !have {
-		bounds = orb.Bound{Min: orb.Point{-180, -85.0511}, Max: orb.Point{180, 85.0511}}
-	}
-	tj.Bounds = [4]float64{bounds.Min[0], bounds.Min[1], bounds.Max[0], bounds.Max[1]}
-	c := bounds.Center()
-	w := max(bounds.Max[0]-bounds.Min[0], bounds.Max[1]-bounds.Min[1], 1e-6)
-	zoom := math.Max(0, math.Min(float64(maxZoom), math.Floor(math.Log2(360/w))))
-	tj.Center = [3]float64{c[0], c[1], zoom}
+	tj := TileSetJSON(name, srcs, bounds, have, 0, maxZoom)
+	tj.Tiles = []string{scheme + "://" + r.Host + "/tiles/" + name + "/{z}/{x}/{y}.mvt"}
 	return tj, nil
 }
 

@@ -82,28 +82,13 @@ func buildGraph(ctx context.Context, extract, out string, stdout, stderr io.Writ
 		}
 		return fmt.Errorf("%s: %w", extract, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
-	if err != nil {
+	var n int64
+	err = writeAtomic(out, func(f *os.File) (err error) {
+		n, err = g.WriteTo(f)
 		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	n, err := g.WriteTo(tmp)
+	})
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", out, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", out, err)
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp makes it 0600
-		return err
-	}
-	if err = os.Rename(tmp.Name(), out); err != nil {
-		return err
 	}
 	fmt.Fprintf(stdout, "%s: %s; %d bytes (%.1fs)\n", out, g, n, time.Since(start).Seconds())
 	return nil

@@ -136,11 +136,7 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if err != nil {
 		return err
 	}
-	csvParser, err := ic.csvParser()
-	if err != nil {
-		return err
-	}
-	osmParser, err := ic.osmParser()
+	fmts, err := ic.formats()
 	if err != nil {
 		return err
 	}
@@ -176,12 +172,12 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 		return fmt.Errorf("store %s: %w", redact(c.DB), err)
 	}
 	if ic.AsTour {
-		return importTourCommand(ctx, st, &ic, src, inputs, formats(csvParser, osmParser), stdout, stderr)
+		return importTourCommand(ctx, st, &ic, src, inputs, fmts, stdout, stderr)
 	}
 
 	opts := importers.Options{
 		Source:  src,
-		Formats: formats(csvParser, osmParser),
+		Formats: fmts,
 		Format:  ic.Format,
 		DryRun:  ic.DryRun,
 		Strict:  ic.Strict,
@@ -248,6 +244,20 @@ func (ic *importConfig) source() (coopmap.Source, error) {
 	return s, nil
 }
 
+// formats builds the parsers from the CSV and OSM flags and wires them
+// (formats).
+func (ic *importConfig) formats() (importers.Formats, error) {
+	csvParser, err := ic.csvParser()
+	if err != nil {
+		return nil, err
+	}
+	osmParser, err := ic.osmParser()
+	if err != nil {
+		return nil, err
+	}
+	return formats(csvParser, osmParser), nil
+}
+
 // csvParser builds the CSV parser from the CSV flags.
 func (ic *importConfig) csvParser() (importers.Parser, error) {
 	var o csv.Options
@@ -312,7 +322,12 @@ func (ic *importConfig) showProgress(stderr io.Writer, getenv func(string) strin
 	case "never":
 		return false
 	}
-	f, ok := stderr.(*os.File)
+	return isTerminal(stderr, getenv)
+}
+
+// isTerminal reports whether w is a terminal that can show a progress bar.
+func isTerminal(w io.Writer, getenv func(string) string) bool {
+	f, ok := w.(*os.File)
 	return ok && isatty.IsTerminal(f.Fd()) && getenv("TERM") != "dumb"
 }
 
@@ -384,6 +399,8 @@ type progressBar struct {
 	start time.Time
 	last  time.Time
 	drawn bool
+	// line renders one state (nil: progressLine, in bytes).
+	line func(done, total int64, elapsed time.Duration) string
 }
 
 func (b *progressBar) update(done, total int64) {
@@ -393,7 +410,11 @@ func (b *progressBar) update(done, total int64) {
 	}
 	b.last = now
 	b.drawn = true
-	fmt.Fprint(b.w, "\r"+progressLine(done, total, now.Sub(b.start))+"\x1b[K")
+	line := b.line
+	if line == nil {
+		line = progressLine
+	}
+	fmt.Fprint(b.w, "\r"+line(done, total, now.Sub(b.start))+"\x1b[K")
 }
 
 func (b *progressBar) clear() {
@@ -404,7 +425,6 @@ func (b *progressBar) clear() {
 
 // progressLine renders one state of the bar.
 func progressLine(done, total int64, elapsed time.Duration) string {
-	const width = 30
 	mb := func(n int64) string { return fmt.Sprintf("%.1f", float64(n)/1e6) }
 	rate := 0.0
 	if s := elapsed.Seconds(); s > 0 {
@@ -414,14 +434,20 @@ func progressLine(done, total int64, elapsed time.Duration) string {
 		return fmt.Sprintf("importing  %s MB  %s MB/s", mb(done), mb(int64(rate)))
 	}
 	frac := min(float64(done)/float64(total), 1)
-	fill := int(frac * width)
-	bar := strings.Repeat("=", fill)
-	if fill < width {
-		bar += ">" + strings.Repeat(" ", width-fill-1)
-	}
 	eta := "?"
 	if rate > 0 {
 		eta = time.Duration(float64(total-done) / rate * float64(time.Second)).Round(time.Second).String()
 	}
-	return fmt.Sprintf("[%s] %3.0f%%  %s/%s MB  %s MB/s  ETA %s", bar, frac*100, mb(done), mb(total), mb(int64(rate)), eta)
+	return fmt.Sprintf("%s %3.0f%%  %s/%s MB  %s MB/s  ETA %s", meter(frac), frac*100, mb(done), mb(total), mb(int64(rate)), eta)
+}
+
+// meter draws a fraction done as "[=====>    ]".
+func meter(frac float64) string {
+	const width = 30
+	fill := int(max(0, min(frac, 1)) * width)
+	bar := strings.Repeat("=", fill)
+	if fill < width {
+		bar += ">" + strings.Repeat(" ", width-fill-1)
+	}
+	return "[" + bar + "]"
 }
