@@ -95,8 +95,8 @@ const renderLayerSQL = `WITH src AS (
 	SELECT id, pt, x, y, g, name, sector, org_type,
 		pt AND ($16::boolean OR count(*) FILTER (WHERE pt) OVER () > $17::int) AS clustered
 	FROM (
-		SELECT id, pt, CASE WHEN pt THEN 6378137 * radians(ST_X(geom)) END AS x,
-			CASE WHEN pt THEN 6378137 * ln(tan(pi() / 4 + radians(greatest(-85.05112877980659, least(85.05112877980659, ST_Y(geom)))) / 2)) END AS y,
+		SELECT id, pt, CASE WHEN pt THEN ` + tileMercatorXSQL + ` END AS x,
+			CASE WHEN pt THEN ` + tileMercatorYSQL + ` END AS y,
 			CASE WHEN NOT pt THEN ST_Transform(geom, 3857) END AS g,
 			CASE WHEN NOT (pt AND $16::boolean) THEN name END AS name,
 			CASE WHEN NOT (pt AND $16::boolean) THEN sector END AS sector,
@@ -116,15 +116,47 @@ const renderLayerSQL = `WITH src AS (
 	UNION ALL
 	SELECT id, NULL, id, name, sector, org_type, CASE WHEN pt THEN ST_SetSRID(ST_MakePoint(x, y), 3857) ELSE g END, pt
 	FROM src WHERE NOT clustered
-), tile AS (
+), ` + tileCTESQL + `
+SELECT coalesce(ST_AsMVT(t, $18::text, $10::int, 'geom', 'fid'), '') FROM (SELECT * FROM tile WHERE geom IS NOT NULL ORDER BY fid) t`
+
+// renderRawLayerSQL renders one layer of a tile that clusters only when it
+// is dense (coopmap.TileSpec.ClusterAlways unset, so z ≥ 14 by default):
+// the tile renderLayerSQL makes when it does not cluster, without its
+// window over src and its cluster grid. It answers (dense, tile): dense
+// when more than $14 points touch the query box, and then an empty tile,
+// for renderLayerSQL to render clustered. Arguments $1–$13 as for
+// renderLayerSQL, $14 max raw points, $15 layer name.
+const renderRawLayerSQL = `WITH src AS (
+	SELECT id, name, sector, org_type, pt,
+		CASE WHEN pt THEN ST_SetSRID(ST_MakePoint(` + tileMercatorXSQL + `, ` + tileMercatorYSQL + `), 3857)
+			ELSE ST_Transform(geom, 3857) END AS g
+	FROM (SELECT id, name, sector, org_type, geom, GeometryType(geom) = 'POINT' AS pt FROM features
+		WHERE source_id = $1 AND geom && ST_MakeEnvelope($2, $3, $4, $5, 4326)) f
+), rows AS (
+	SELECT id AS key, NULL::bigint AS count, id, name, sector, org_type, g, pt FROM src
+), ` + tileCTESQL + `
+SELECT n > $14::int, CASE WHEN n > $14::int THEN '' ELSE
+	(SELECT coalesce(ST_AsMVT(t, $15::text, $10::int, 'geom', 'fid'), '') FROM (SELECT * FROM tile WHERE geom IS NOT NULL ORDER BY fid) t) END
+FROM (SELECT count(*) AS n FROM src WHERE pt) c`
+
+// Fragments shared by renderLayerSQL and renderRawLayerSQL. The first two
+// are the spherical Web Mercator x and y of a lon/lat point geom. tileCTESQL
+// turns rows (key, count, id, name, sector, org_type, g in EPSG:3857, pt)
+// into the MVT rows of a tile: id from key, properties, geometry
+// simplified by $12, clipped to the tile ($6–$9, extent $10, buffer $11)
+// and dropped under $13 wide and high.
+const (
+	tileMercatorXSQL = `6378137 * radians(ST_X(geom))`
+	tileMercatorYSQL = `6378137 * ln(tan(pi() / 4 + radians(greatest(-85.05112877980659, least(85.05112877980659, ST_Y(geom)))) / 2))`
+	tileCTESQL       = `tile AS (
 	SELECT ('x' || substr(md5(key), 1, 16))::bit(64)::bigint & 9007199254740991 AS fid, count, id,
 		NULLIF(name, '') AS name, NULLIF(sector, '') AS sector, NULLIF(org_type, '') AS org_type,
 		ST_AsMVTGeom(CASE WHEN pt OR $12::float8 <= 0 THEN g ELSE ST_Simplify(g, $12::float8) END,
 			ST_MakeEnvelope($6, $7, $8, $9, 3857)::box2d, $10::int, $11::int, true) AS geom
 	FROM rows
 	WHERE pt OR $13::float8 <= 0 OR ST_XMax(g) - ST_XMin(g) >= $13::float8 OR ST_YMax(g) - ST_YMin(g) >= $13::float8
+)`
 )
-SELECT coalesce(ST_AsMVT(t, $18::text, $10::int, 'geom', 'fid'), '') FROM (SELECT * FROM tile WHERE geom IS NOT NULL ORDER BY fid) t`
 
 // The settings a tile query runs with. PostGIS gives ST_Transform and
 // ST_AsMVTGeom high costs, so the planner's estimate for a tile crosses
@@ -141,45 +173,78 @@ const (
 // RenderTile renders a tile in the database with ST_AsMVT, one query per
 // layer sent in one round trip, and returns the layers concatenated (an
 // MVT tile is a sequence of layers); a layer without features adds
-// nothing. Errors are the database's or ctx's. It implements
+// nothing. A layer that clusters only when dense is rendered raw
+// (renderRawLayerSQL) and, when it turns out dense, again clustered in a
+// second round trip. Errors are the database's or ctx's. It implements
 // coopmap.TileRenderer.
 func (s *Store) RenderTile(ctx context.Context, spec coopmap.TileSpec) ([]byte, error) {
 	var (
-		batch pgx.Batch
-		b     = spec.QueryBox
-		size  = spec.Bounds.Max[0] - spec.Bounds.Min[0]
-		unit  = size / float64(spec.Extent) // metres per tile unit
-		cell  = size / float64(max(spec.ClusterCells, 1))
-		out   []byte
+		b      = spec.QueryBox
+		size   = spec.Bounds.Max[0] - spec.Bounds.Min[0]
+		unit   = size / float64(spec.Extent) // metres per tile unit
+		cell   = size / float64(max(spec.ClusterCells, 1))
+		cells  = max(spec.ClusterCells, 0) // with none, no cell is inside the tile
+		always = spec.ClusterAlways && cells > 0
+		layers = make([][]byte, len(spec.Layers))
+		dense  []int // layers to render again, clustered
 	)
 	if b.CrossesAntimeridian() { // tiles never cross it; cut to the tile's side
 		b.MaxLon = 180
 	}
-	cells := max(spec.ClusterCells, 0) // with none, no cell is inside the tile
-	// One round trip: a read-only transaction whose settings last only as
-	// long as it does.
-	batch.Queue(beginTileSQL)
-	batch.Queue(tileSettingsSQL)
-	for _, l := range spec.Layers {
-		batch.Queue(renderLayerSQL, l.SourceID, b.MinLon, b.MinLat, b.MaxLon, b.MaxLat,
+	args := func(l coopmap.TileLayer) []any { // $1–$13 of both layer queries
+		return []any{l.SourceID, b.MinLon, b.MinLat, b.MaxLon, b.MaxLat,
 			spec.Bounds.Min[0], spec.Bounds.Min[1], spec.Bounds.Max[0], spec.Bounds.Max[1],
-			spec.Extent, spec.Buffer, spec.Simplify*unit, spec.MinSize*unit,
-			cell, cells, spec.ClusterAlways && cells > 0, spec.MaxRawPoints, l.Name,
-		).QueryRow(func(row pgx.Row) error {
-			var layer []byte
-			if err := row.Scan(&layer); err != nil {
-				return err
-			}
-			out = append(out, layer...)
-			return nil
+			spec.Extent, spec.Buffer, spec.Simplify * unit, spec.MinSize * unit}
+	}
+	clustered := func(batch *pgx.Batch, i int) {
+		l := spec.Layers[i]
+		batch.Queue(renderLayerSQL, append(args(l), cell, cells, always, spec.MaxRawPoints, l.Name)...).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&layers[i])
 		})
 	}
-	batch.Queue(commitTileSQL)
-	if err := s.pool.SendBatch(ctx, &batch).Close(); err != nil {
+	err := s.tileBatch(ctx, func(batch *pgx.Batch) {
+		for i, l := range spec.Layers {
+			if always {
+				clustered(batch, i)
+				continue
+			}
+			batch.Queue(renderRawLayerSQL, append(args(l), spec.MaxRawPoints, l.Name)...).QueryRow(func(row pgx.Row) error {
+				var isDense bool
+				if err := row.Scan(&isDense, &layers[i]); err != nil {
+					return err
+				}
+				if isDense {
+					dense = append(dense, i)
+				}
+				return nil
+			})
+		}
+	})
+	if err == nil && len(dense) > 0 {
+		err = s.tileBatch(ctx, func(batch *pgx.Batch) {
+			for _, i := range dense {
+				clustered(batch, i)
+			}
+		})
+	}
+	if err != nil {
 		return nil, fmt.Errorf("postgis: render tile %d/%d/%d: %w", spec.Z, spec.X, spec.Y, ctxErr(ctx, err))
 	}
-	if out == nil {
-		out = []byte{}
+	out := []byte{}
+	for _, l := range layers {
+		out = append(out, l...)
 	}
 	return out, nil
+}
+
+// tileBatch sends the tile queries queue adds in one round trip: a
+// read-only transaction whose settings (tileSettingsSQL) last only as long
+// as it does.
+func (s *Store) tileBatch(ctx context.Context, queue func(*pgx.Batch)) error {
+	var batch pgx.Batch
+	batch.Queue(beginTileSQL)
+	batch.Queue(tileSettingsSQL)
+	queue(&batch)
+	batch.Queue(commitTileSQL)
+	return s.pool.SendBatch(ctx, &batch).Close()
 }
