@@ -8,11 +8,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paulmach/orb"
 
 	"github.com/coopmap/coopmap"
 	"github.com/coopmap/coopmap/route"
+	"github.com/coopmap/coopmap/tours"
 )
 
 // maxPointsBytes bounds the points parameter: room for route.MaxPoints
@@ -29,7 +31,7 @@ func (s *Server) routeHandler(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if s.cfg.Graph == nil {
-		return coopmap.NotFoundf("this server has no routing graph: start it with --graph FILE.graph (built with coopmap graph build EXTRACT.osm.pbf -o FILE.graph)")
+		return noGraph()
 	}
 	rt, err := s.cfg.Graph.Plan(r.Context(), pts, opts)
 	if err != nil {
@@ -44,21 +46,9 @@ func (s *Server) routeHandler(w http.ResponseWriter, r *http.Request) error {
 // "points[2]".
 func routeParams(raw string) ([]orb.Point, route.Options, error) {
 	var opts route.Options
-	// points is read here, as its ; separators are not allowed in query
-	// strings by url.ParseQuery and it may be longer than params allows;
-	// params checks the rest.
-	var ps, rest []string
-	for _, part := range strings.Split(raw, "&") {
-		k, val, _ := strings.Cut(part, "=")
-		if k != "points" {
-			rest = append(rest, part)
-			continue
-		}
-		u, err := url.QueryUnescape(val)
-		if err != nil {
-			return nil, opts, coopmap.Invalidf("points", "is not valid in a query string: %v", err)
-		}
-		ps = append(ps, u)
+	ps, rest, err := rawParam(raw, "points")
+	if err != nil {
+		return nil, opts, err
 	}
 	switch {
 	case len(ps) == 0 || strings.TrimSpace(ps[0]) == "":
@@ -68,30 +58,13 @@ func routeParams(raw string) ([]orb.Point, route.Options, error) {
 	case len(ps[0]) > maxPointsBytes:
 		return nil, opts, &coopmap.Error{Code: coopmap.CodeTooLarge, Field: "points", Message: fmt.Sprintf("is %d bytes long; the limit is %d", len(ps[0]), maxPointsBytes)}
 	}
-	v, err := params(strings.Join(rest, "&"), "order", "roundtrip", "end")
+	v, err := params(rest, "order", "roundtrip", "end")
 	if err != nil {
 		return nil, opts, err
 	}
-	switch o := v.Get("order"); o {
-	case "", "keep":
-	case "optimize", "optimise":
-		opts.Optimize = true
-	default:
-		return nil, opts, coopmap.Invalidf("order", "%q is not keep or optimize", clipParam(o))
-	}
-	if rt := v.Get("roundtrip"); rt != "" {
-		b, err := strconv.ParseBool(rt)
-		if err != nil {
-			return nil, opts, coopmap.Invalidf("roundtrip", "%q is not true or false", clipParam(rt))
-		}
-		opts.RoundTrip = b
-	}
-	switch e := v.Get("end"); e {
-	case "", "fixed":
-	case "free":
-		opts.FreeEnd = true
-	default:
-		return nil, opts, coopmap.Invalidf("end", "%q is not fixed or free", clipParam(e))
+	opts, err = routeOptions(v)
+	if err != nil {
+		return nil, opts, err
 	}
 	parts := strings.Split(ps[0], ";")
 	if len(parts) > route.MaxPoints {
@@ -106,7 +79,7 @@ func routeParams(raw string) ([]orb.Point, route.Options, error) {
 		}
 		for j, s := range []string{lon, lat} {
 			f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || strings.ContainsAny(s, "xXpP_") { // no hex floats (0x1p3)
 				return nil, opts, coopmap.Invalidf(field, "%q is not a number", clipParam(s))
 			}
 			pts[i][j] = f
@@ -116,6 +89,124 @@ func routeParams(raw string) ([]orb.Point, route.Options, error) {
 		}
 	}
 	return pts, opts, nil
+}
+
+// rawParam returns the values of the query parameter name, read from the
+// raw query by hand, as its ; separators are not allowed in query strings
+// by url.ParseQuery and it may be longer than params allows, and the rest
+// of the query for params to check.
+func rawParam(raw, name string) (values []string, rest string, err error) {
+	var others []string
+	for _, part := range strings.Split(raw, "&") {
+		k, val, _ := strings.Cut(part, "=")
+		if k != name {
+			others = append(others, part)
+			continue
+		}
+		u, err := url.QueryUnescape(val)
+		if err != nil {
+			return nil, "", coopmap.Invalidf(name, "is not valid in a query string: %v", err)
+		}
+		values = append(values, u)
+	}
+	return values, strings.Join(others, "&"), nil
+}
+
+// routeOptions reads order, roundtrip and end. Errors are invalid and
+// name the parameter.
+func routeOptions(v url.Values) (route.Options, error) {
+	var opts route.Options
+	switch o := v.Get("order"); o {
+	case "", "keep":
+	case "optimize", "optimise":
+		opts.Optimize = true
+	default:
+		return opts, coopmap.Invalidf("order", "%q is not keep or optimize", clipParam(o))
+	}
+	if rt := v.Get("roundtrip"); rt != "" {
+		b, err := strconv.ParseBool(rt)
+		if err != nil {
+			return opts, coopmap.Invalidf("roundtrip", "%q is not true or false", clipParam(rt))
+		}
+		opts.RoundTrip = b
+	}
+	switch e := v.Get("end"); e {
+	case "", "fixed":
+	case "free":
+		opts.FreeEnd = true
+	default:
+		return opts, coopmap.Invalidf("end", "%q is not fixed or free", clipParam(e))
+	}
+	return opts, nil
+}
+
+// defaultPlanTitle names a planned tour whose GPX is asked for without a
+// title.
+const defaultPlanTitle = "Co-op bike tour"
+
+// routeGPXHandler answers /route.gpx?stops=STOP;STOP;…&order=keep|optimize
+// &roundtrip=true|false&end=fixed|free&title=TITLE with a planned tour as
+// GPX 1.1, as the planner downloads it: the stops are written as the
+// coopmap tour command takes them (a record id, or name@lon,lat), routed
+// like /route (a round trip rides back to the first stop), and written
+// by the tour GPX writer with the ODbL licence of the route and the
+// licences of the records the stops reference. Nothing is stored.
+// Errors are invalid or too_large naming the parameter or the stop
+// ("stops[2]"), unroutable for a stop off the graph, not found without a
+// graph.
+func (s *Server) routeGPXHandler(w http.ResponseWriter, r *http.Request) error {
+	ss, rest, err := rawParam(r.URL.RawQuery, "stops")
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(ss) == 0 || strings.TrimSpace(ss[0]) == "":
+		return coopmap.Invalidf("stops", "is required: give record ids or name@lon,lat, separated by ; (at least 2, at most %d stops)", tours.MaxStops)
+	case len(ss) > 1:
+		return coopmap.Invalidf("stops", "is given %d times; give it once, with the stops separated by ;", len(ss))
+	}
+	v, err := params(rest, "order", "roundtrip", "end", "title")
+	if err != nil {
+		return err
+	}
+	opts, err := routeOptions(v)
+	if err != nil {
+		return err
+	}
+	title := strings.TrimSpace(v.Get("title"))
+	if title == "" {
+		title = defaultPlanTitle
+	}
+	if s.cfg.Graph == nil {
+		return noGraph()
+	}
+	stops, err := tours.ParseStops(r.Context(), s.store, ss[0])
+	if err != nil {
+		return err
+	}
+	if opts.RoundTrip {
+		if len(stops) > tours.MaxStops-1 {
+			return &coopmap.Error{Code: coopmap.CodeTooLarge, Field: "stops", Message: fmt.Sprintf("%d stops; a round trip has at most %d, as it rides back to the first", len(stops), tours.MaxStops-1)}
+		}
+		stops = append(stops, stops[0])
+	}
+	plan, err := tours.Plan(r.Context(), s.cfg.Graph, s.store, coopmap.Tour{ID: "plan", SourceID: "plan", Title: title, Stops: stops},
+		tours.Options{Optimize: opts.Optimize, FreeEnd: opts.FreeEnd && !opts.RoundTrip})
+	if err != nil {
+		return err
+	}
+	srcs, err := s.sourceMap(r.Context())
+	if err != nil {
+		return err
+	}
+	licence, _ := coopmap.LookupLicence(route.Licence)
+	src := coopmap.Source{ID: "plan", Title: "A tour planned on coopmap", Kind: coopmap.KindTours, Licence: licence, Attribution: tours.SourceAttribution}
+	return s.writeTourGPX(w, r, plan.Tour, src, srcs, tourTitleSlug(title), time.Time{})
+}
+
+// noGraph is the error of routing on a server started without --graph.
+func noGraph() error {
+	return coopmap.NotFoundf("this server has no routing graph: start it with --graph FILE.graph (built with coopmap graph build EXTRACT.osm.pbf -o FILE.graph)")
 }
 
 // The GeoJSON of a route.

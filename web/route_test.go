@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -44,20 +43,12 @@ func routeServer(t *testing.T, osmFile string) *httptest.Server {
 
 func routeGet(t *testing.T, u string) (int, string, map[string]any) {
 	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	code, hdr, b := send(t, http.MethodGet, u, nil)
 	var doc map[string]any
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("%s: %v: %s", u, err, b)
 	}
-	return resp.StatusCode, resp.Header.Get("Content-Type"), doc
+	return code, hdr.Get("Content-Type"), doc
 }
 
 func TestRoute(t *testing.T) {

@@ -21,12 +21,16 @@ import (
 // mediaGPX is the media type of GPX files.
 const mediaGPX = "application/gpx+xml"
 
-// tourRoutes registers /tours, /tours/{id} (JSON) and /tours/{id}.gpx.
+// tourRoutes registers /tours and /tours/{id} (JSON for API clients, HTML
+// pages for browsers), /tours/{id}.gpx, the printable cue sheet
+// /tours/{id}/cues and the planner /plan.
 func (s *Server) tourRoutes(r chi.Router) {
 	r.Group(func(r chi.Router) {
-		r.Use(middleware.Compress(5, mediaJSON, mediaGPX))
+		r.Use(middleware.Compress(5, mediaJSON, mediaGPX, mediaHTML))
 		r.Get("/tours", s.handle(s.toursHandler))
-		r.Get("/tours/{file}", s.handle(s.tourHandler))
+		r.Get("/tours/{file}", s.handle(s.tourNotFound(s.tourHandler)))
+		r.Get("/tours/{id}/cues", s.handle(s.tourCuesPage))
+		r.Get("/plan", s.handle(s.planPage))
 	})
 }
 
@@ -91,9 +95,15 @@ type (
 )
 
 // toursHandler answers /tours: every tour, without geometry, with its
-// licence and links to its JSON and GPX. Query parameters are ignored, as
-// on record pages.
+// licence and links to its JSON and GPX; as an HTML page for a browser
+// (Accept: text/html, or ?f=html) and as JSON otherwise (?f=json). Other
+// query parameters are ignored, as on record pages.
 func (s *Server) toursHandler(w http.ResponseWriter, r *http.Request) error {
+	format, err := negotiate(r, formatJSON, formatHTML)
+	if err != nil {
+		return err
+	}
+	w.Header().Add("Vary", "Accept")
 	srcs, err := s.sourceMap(r.Context())
 	if err != nil {
 		return err
@@ -111,21 +121,30 @@ func (s *Server) toursHandler(w http.ResponseWriter, r *http.Request) error {
 			modified = t.UpdatedAt
 		}
 	}
+	if format == formatHTML {
+		return s.renderToursPage(w, r, doc, modified)
+	}
 	return writeJSONDoc(w, r, doc, modified)
 }
 
-// tourHandler answers /tours/{id} and /tours/{id}.json with the tour as
-// JSON, and /tours/{id}.gpx with it as GPX 1.1.
+// tourHandler answers /tours/{id} with the tour as an HTML page for a
+// browser (Accept: text/html, or ?f=html) and as JSON otherwise,
+// /tours/{id}.json with JSON and /tours/{id}.gpx with GPX 1.1.
 func (s *Server) tourHandler(w http.ResponseWriter, r *http.Request) error {
 	file := chi.URLParam(r, "file")
 	id, ext, _ := strings.Cut(file, ".")
 	if ext != "" && ext != "json" && ext != "gpx" {
 		return coopmap.NotFoundf("no tour file %q: use /tours/{id} or /tours/{id}.json for JSON, /tours/{id}.gpx for GPX", clipParam(file))
 	}
-	if !coopmap.ValidSlug(id) {
-		return coopmap.NotFoundf("no tour %q: tour ids are lower-case letters, digits and hyphens", clipParam(id))
+	format := formatJSON
+	if ext == "" {
+		var err error
+		if format, err = negotiate(r, formatJSON, formatHTML); err != nil {
+			return err
+		}
+		w.Header().Add("Vary", "Accept")
 	}
-	t, err := s.store.Tour(r.Context(), id)
+	t, err := s.tour(r, id)
 	if err != nil {
 		return err
 	}
@@ -133,13 +152,29 @@ func (s *Server) tourHandler(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	src := srcs[t.SourceID]
-	var stopSrcs []coopmap.Source
-	for _, st := range t.Stops {
-		if ss, ok := srcs[stopSource(st)]; ok && !slices.ContainsFunc(stopSrcs, func(x coopmap.Source) bool { return x.ID == ss.ID }) {
-			stopSrcs = append(stopSrcs, ss)
-		}
+	if ext == "gpx" {
+		return s.writeTourGPX(w, r, t, srcs[t.SourceID], srcs, t.ID, t.UpdatedAt)
 	}
+	doc := tourDocument(baseURL(r), t, srcs)
+	if format == formatHTML {
+		return s.renderTourPage(w, r, doc, t)
+	}
+	return s.writeTourDoc(w, r, t) // its ETag names its version, for If-Match (write_tours.go)
+}
+
+// tour reads the tour a path names. The error is not found for an id
+// that is not a slug, or the store's.
+func (s *Server) tour(r *http.Request, id string) (coopmap.Tour, error) {
+	if !coopmap.ValidSlug(id) {
+		return coopmap.Tour{}, coopmap.NotFoundf("no tour %q: tour ids are lower-case letters, digits and hyphens", clipParam(id))
+	}
+	return s.store.Tour(r.Context(), id)
+}
+
+// writeTourGPX sends t as a GPX 1.1 attachment named name.gpx, with the
+// licence of src (the tour's source, which covers the route) and of the
+// sources of the records its stops reference.
+func (s *Server) writeTourGPX(w http.ResponseWriter, r *http.Request, t coopmap.Tour, src coopmap.Source, srcs map[string]coopmap.Source, name string, modified time.Time) error {
 	base := baseURL(r)
 	page := func(st coopmap.Stop) string {
 		if p := stopPage(st, srcs); p != "" {
@@ -147,17 +182,35 @@ func (s *Server) tourHandler(w http.ResponseWriter, r *http.Request) error {
 		}
 		return ""
 	}
-	if ext == "gpx" {
-		var b bytes.Buffer
-		if err := export.WriteTourGPX(&b, t, src, stopSrcs, page); err != nil {
-			return err
-		}
-		w.Header().Set("Content-Disposition", `attachment; filename="`+t.ID+`.gpx"`)
-		return writeDoc(w, r, mediaGPX, b.Bytes(), t.UpdatedAt)
+	var b bytes.Buffer
+	if err := export.WriteTourGPX(&b, t, src, stopSources(t, srcs), page); err != nil {
+		return err
 	}
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.gpx"`)
+	return writeDoc(w, r, mediaGPX, b.Bytes(), modified)
+}
+
+// stopSources returns the sources of the records t's stops reference,
+// each once, in the order of the stops.
+func stopSources(t coopmap.Tour, srcs map[string]coopmap.Source) []coopmap.Source {
+	var out []coopmap.Source
+	for _, st := range t.Stops {
+		if ss, ok := srcs[stopSource(st)]; ok && !slices.ContainsFunc(out, func(x coopmap.Source) bool { return x.ID == ss.ID }) {
+			out = append(out, ss)
+		}
+	}
+	return out
+}
+
+// tourDocument is the JSON of /tours/{id}, which the tour page shows too.
+func tourDocument(base string, t coopmap.Tour, srcs map[string]coopmap.Source) tourDoc {
+	src := srcs[t.SourceID]
 	doc := tourDoc{tourSummary: summary(base, t, src), StopList: make([]tourStop, len(t.Stops)), Legs: make([]tourLeg, len(t.Legs))}
 	for i, st := range t.Stops {
-		ts := tourStop{Position: i + 1, FeatureID: st.FeatureID, Name: st.Name, Note: st.Note, Unresolved: st.Unresolved, Page: page(st)}
+		ts := tourStop{Position: i + 1, FeatureID: st.FeatureID, Name: st.Name, Note: st.Note, Unresolved: st.Unresolved}
+		if p := stopPage(st, srcs); p != "" {
+			ts.Page = base + p
+		}
 		if !st.Unresolved {
 			c := coord(st.Location)
 			ts.Location = &c
@@ -172,10 +225,10 @@ func (s *Server) tourHandler(w http.ResponseWriter, r *http.Request) error {
 		doc.Route = &g
 	}
 	doc.Sources = append(doc.Sources, tourSource{ID: src.ID, Title: src.Title, Role: "tour and route", Licence: src.Licence.Complete(), Attribution: src.Attribution})
-	for _, ss := range stopSrcs {
+	for _, ss := range stopSources(t, srcs) {
 		doc.Sources = append(doc.Sources, tourSource{ID: ss.ID, Title: ss.Title, Role: "stops", Licence: ss.Licence.Complete(), Attribution: ss.Attribution})
 	}
-	return writeJSONDoc(w, r, doc, t.UpdatedAt)
+	return doc
 }
 
 // summary describes a tour without its geometry.
@@ -191,6 +244,8 @@ func summary(base string, t coopmap.Tour, src coopmap.Source) tourSummary {
 		Links: []link{
 			{Href: self, Rel: "self", Type: mediaJSON, Title: "This tour as JSON"},
 			{Href: self + ".gpx", Rel: "alternate", Type: mediaGPX, Title: "This tour as GPX, for a GPS device or app"},
+			{Href: self + "?f=html", Rel: "alternate", Type: mediaHTML, Title: "This tour as a web page, with its map"},
+			{Href: self + "/cues", Rel: "describedby", Type: mediaHTML, Title: "The tour's printable cue sheet"},
 			{Href: base + "/collections/" + toursCollection + "/items/" + url.PathEscape(t.ID), Rel: "alternate", Type: mediaGeoJSON, Title: "This tour as an OGC API feature"},
 		}}
 }

@@ -22,12 +22,15 @@ function freePort() {
 
 /**
  * startServer loads the data and serves it; stop() ends the server and
- * removes the files. extra(db, bin) may import more data first.
+ * removes the files. extra(db, bin) may import more data first. With
+ * graph, the server routes (/route, tours' cue sheets, the planner) on
+ * the demo graph, which load.sh builds into the temporary directory.
  */
-export async function startServer({ extra } = {}) {
+export async function startServer({ extra, graph = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'coopmap-web-'));
   const db = join(dir, 'coopmap.gpkg');
-  const env = { ...process.env, BIN, DB: db };
+  const graphFile = join(dir, 'coopmap.graph');
+  const env = { ...process.env, BIN, DB: db, GRAPH: graphFile };
   execFileSync(join(ROOT, 'demo/load.sh'), { env, stdio: ['ignore', 'ignore', 'inherit'] });
   execFileSync(BIN, ['import', '--db', db, '--source', 'xss-fixture', '--kind', 'coops', '--title', 'XSS fixture <b>bold</b>',
     '--licence', 'CC0-1.0', '--attribution', 'Fixture <script>alert(4)</script>', '--format', 'geojson', '--show', '0',
@@ -37,7 +40,8 @@ export async function startServer({ extra } = {}) {
     join(here, 'fixtures/overlay.geojson')], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (extra) await extra(db, BIN);
   const port = await freePort();
-  const proc = spawn(BIN, ['serve', '--db', db, '--addr', `127.0.0.1:${port}`, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const args = ['serve', '--db', db, '--addr', `127.0.0.1:${port}`, '--log-level', 'warn', ...(graph ? ['--graph', graphFile] : [])];
+  const proc = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30000;
   for (;;) {
