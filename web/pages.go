@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -32,6 +33,7 @@ type pageState struct {
 	basemap  Basemap
 	csp      string
 	record   *template.Template
+	notFound *template.Template // the HTML 404 of the record pages
 	points   *pointSets
 }
 
@@ -51,11 +53,12 @@ func newPageState(cfg Config, log *slog.Logger) *pageState {
 		}
 	}
 	return &pageState{
-		frontend: fe, basemap: bm, csp: appCSP(tiles),
+		frontend: fe, basemap: bm, csp: appCSP(tiles, cfg.FrameAncestors),
 		record: template.Must(template.New("record.html").Funcs(template.FuncMap{
 			"httpURL": isHTTPURL,
 		}).ParseFS(recordTemplates, "templates/pages/record.html")),
-		points: newPointSets(),
+		notFound: template.Must(template.ParseFS(recordTemplates, "templates/pages/notfound.html")),
+		points:   newPointSets(),
 	}
 }
 
@@ -64,8 +67,9 @@ func (s *Server) pageRoutes(r chi.Router) {
 	s.staticRoutes(r)
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Compress(5, mediaHTML, mediaJSON))
-		r.Get("/coops/{id}", s.handle(s.coopPage))
-		r.Get("/features/{collection}/{id}", s.handle(s.featurePage))
+		r.Get("/coops/{id}", s.handle(s.htmlNotFound(s.coopPage)))
+		r.Get("/features/{collection}/{id}", s.handle(s.htmlNotFound(s.featurePage)))
+		r.Get("/moderate", s.handle(s.moderatePage))
 	})
 	r.Get("/map/points/{collection}", s.handle(s.mapPoints)) // gzipped once per version, not per request
 }
@@ -95,6 +99,46 @@ func (s *Server) featurePage(w http.ResponseWriter, r *http.Request) error {
 		return coopmap.NotFoundf("no record %q in collection %q", clipParam(f.ID), clipParam(chi.URLParam(r, "collection")))
 	}
 	return s.renderRecord(w, r, f, src)
+}
+
+// htmlNotFound makes a record page answer a browser that asks for a
+// missing record with an HTML 404 page (the record pages' look, a link
+// back to the map) instead of a problem document. Clients that prefer
+// JSON, or send no Accept header, still get the problem; every other
+// error is unchanged.
+func (s *Server) htmlNotFound(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		err := h(w, r)
+		if coopmap.ErrorCode(err) != coopmap.CodeNotFound || !prefersHTML(r) {
+			return err
+		}
+		var b bytes.Buffer
+		page := struct {
+			Path   string
+			Styles []string
+		}{clipParam(r.URL.Path), s.pages.frontend.recordCSS}
+		if terr := s.pages.notFound.Execute(&b, page); terr != nil {
+			return fmt.Errorf("web: rendering the not-found page: %w", terr)
+		}
+		pageHeaders(w, s.pages.csp)
+		hdr := w.Header()
+		hdr.Set("Content-Type", mediaHTML+"; charset=utf-8")
+		hdr.Set("Cache-Control", "no-store")
+		hdr.Set("Vary", "Accept")
+		w.WriteHeader(http.StatusNotFound)
+		_, werr := w.Write(b.Bytes())
+		return werr
+	}
+}
+
+// prefersHTML reports whether the client's Accept header ranks HTML above
+// JSON. A record page's query string is ignored (it may carry a
+// campaign's tags), so f= does not count here.
+func prefersHTML(r *http.Request) bool {
+	q := r.Clone(r.Context())
+	q.URL.RawQuery = ""
+	f, err := negotiate(q, formatJSON, formatHTML)
+	return err == nil && f == formatHTML
 }
 
 // record reads a record and its source for a page. Query parameters are
@@ -232,4 +276,62 @@ func propertyText(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// moderateConfig is what the moderation page is told when it loads: the
+// basemap of its position maps and the sources whose suggestions it may
+// list (the page asks for each with the moderator's token).
+type moderateConfig struct {
+	Basemap Basemap     `json:"basemap"`
+	Sources []mapSource `json:"sources"`
+}
+
+// moderatePage serves /moderate, the moderation page (moderate.html of
+// the front end). The page is public, as it holds nothing: the
+// suggestions are fetched by its script with the moderator's token, which
+// the write API checks (docs/API.md, "Suggestions").
+func (s *Server) moderatePage(w http.ResponseWriter, r *http.Request) error {
+	if _, err := params(r.URL.RawQuery); err != nil {
+		return err
+	}
+	fe := s.pages.frontend
+	var page []byte
+	if fe.assets != nil {
+		page, _ = fs.ReadFile(fe.assets, "moderate.html")
+	}
+	head, tail, ok := bytes.Cut(page, []byte(configMarker))
+	if !ok {
+		pageHeaders(w, "default-src 'none'; frame-ancestors *")
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, err := fmt.Fprintln(w, "The moderation page was not built into this binary: run `make build` (it runs npm in web/frontend).")
+		return err
+	}
+	srcs, err := s.store.Sources(r.Context())
+	if err != nil {
+		return err
+	}
+	cfg := moderateConfig{Basemap: s.pages.basemap, Sources: []mapSource{}}
+	for _, src := range srcs {
+		if src.Kind == coopmap.KindTours {
+			continue
+		}
+		cfg.Sources = append(cfg.Sources, mapSource{ID: src.ID, Title: src.Title, Kind: src.Kind, Count: src.FeatureCount,
+			Licence: src.Licence.Complete(), Attribution: src.Attribution, Updated: src.UpdatedAt, Version: src.Version})
+	}
+	js, err := json.Marshal(cfg) // escapes <, > and &: the settings cannot end their script element
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.Write(head)
+	b.WriteString(`<script type="application/json" id="coopmap-config">`)
+	b.Write(js)
+	b.WriteString(`</script>`)
+	b.Write(tail)
+	pageHeaders(w, s.pages.csp)
+	hdr := w.Header()
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("X-Robots-Tag", "noindex")
+	return writeDoc(w, r, mediaHTML+"; charset=utf-8", b.Bytes(), time.Time{})
 }

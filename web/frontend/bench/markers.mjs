@@ -1,14 +1,17 @@
 // Times the web map in headless chromium on this machine: from navigation
 // to the first co-op clusters on screen, with the Co-operatives UK demo
 // data (7,097 points) and with a second, generated 12,000-point co-op
-// source added; and the JS + CSS the page transfers, gzipped. The basemap
-// is blocked (not part of the figure). Run it with bench/web.sh.
+// source added; from navigation to the first vector tiles drawn of a
+// generated 200,000-point overlay (src/tiles.js); and the JS + CSS the
+// page transfers, gzipped. The basemap is blocked (not part of the
+// figure). Run it with bench/web.sh.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { launch } from '../tests/browser.mjs';
 import { startServer, ROOT } from '../tests/server.mjs';
+import { importPoints } from '../tests/generated.mjs';
 
 const RUNS = Number(process.env.RUNS || 7);
 
@@ -38,6 +41,38 @@ async function timeMarkers(browser, base, source) {
   return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1] };
 }
 
+/**
+ * timeTiles times path (with the 200,000-point layer on) until the first
+ * tile of it is drawn: playwright sees a loaded tile canvas, and the page's
+ * own mark (coopmap-tiles, at the first tile's 'tileload') splits it up.
+ * The first run finds the server's tile cache and cluster index cold and
+ * is reported apart.
+ */
+async function timeTiles(browser, base, path) {
+  const times = [];
+  const marks = [];
+  let cold = null;
+  for (let i = 0; i < RUNS + 1; i++) {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    await context.route('**/*', (r) => (r.request().url().startsWith(base) ? r.continue() : r.abort()));
+    const page = await context.newPage();
+    const t0 = Date.now();
+    await page.goto(base + path, { waitUntil: 'commit' });
+    await page.waitForSelector('.leaflet-tiled-pane canvas.leaflet-tile-loaded', { state: 'attached', timeout: 120000 });
+    const ms = Date.now() - t0;
+    const m = await page.evaluate(() => Object.fromEntries(['coopmap-start', 'coopmap-tiles']
+      .map((n) => [n.slice(8), Math.round(performance.getEntriesByName(n)[0]?.startTime ?? -1)])));
+    if (i === 0) cold = { ms, ...m };
+    else { times.push(ms); marks.push(m); }
+    await context.close();
+  }
+  times.sort((a, b) => a - b);
+  const med = (k) => marks.map((m) => m[k]).sort((a, b) => a - b)[Math.floor(marks.length / 2)];
+  console.log(`  cold server (first run): first tile after ${cold.ms} ms (script started ${cold.start}, tile drawn ${cold.tiles})`);
+  console.log(`  page marks, median ms after navigation: script started ${med('start')}, first tile drawn ${med('tiles')}`);
+  return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1] };
+}
+
 function generated(db, bin) {
   const features = [];
   for (let i = 0; i < 12000; i++) {
@@ -50,12 +85,30 @@ function generated(db, bin) {
   writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features }));
   execFileSync(bin, ['import', '--db', db, '--source', 'bench-12k', '--kind', 'coops', '--licence', 'CC0-1.0',
     '--attribution', 'Generated for the benchmark', '--format', 'geojson', '--show', '0', file], { stdio: 'ignore' });
+  importPoints(db, bin, { id: 'bench-200k', title: 'Generated 200k', n: 200000 });
 }
 
 const assets = join(ROOT, 'web/frontend/dist/app/assets');
 let gz = 0;
 for (const f of readdirSync(assets)) if (/\.(js|css)$/.test(f)) gz += gzipSync(readFileSync(join(assets, f)), { level: 9 }).length;
-console.log(`JS + CSS, gzipped: ${(gz / 1024).toFixed(1)} KiB`);
+console.log(`JS + CSS, gzipped, every file of the build (all pages and lazy chunks): ${(gz / 1024).toFixed(1)} KiB`);
+
+/** transferred sums the JS and CSS bytes a fresh load of path fetches, as sent (gzipped). */
+async function transferred(browser, base, path) {
+  const context = await browser.newContext();
+  await context.route('**/*', (r) => (r.request().url().startsWith(base) ? r.continue() : r.abort()));
+  const page = await context.newPage();
+  const sizes = [];
+  page.on('requestfinished', (req) => {
+    if (/\/assets\/.*\.(js|css)$/.test(req.url())) sizes.push(req.sizes().then((s) => s.responseBodySize));
+  });
+  await page.goto(base + path);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
+  await page.waitForLoadState('networkidle');
+  const total = (await Promise.all(sizes)).reduce((a, b) => a + b, 0);
+  await context.close();
+  return `${(total / 1024).toFixed(1)} KiB in ${sizes.length} files`;
+}
 
 /** baseline times what this machine takes for a near-empty page and for
  * the co-ops as compact points against the same as OGC API GeoJSON. */
@@ -91,12 +144,18 @@ const server = await startServer({ extra: generated });
 const browser = await launch();
 try {
   await baseline(browser, server.base);
+  console.log(`JS + CSS transferred by the map page: ${await transferred(browser, server.base, '/')}; ` +
+    `with the 200,000-point layer on (tiles.js loaded): ${await transferred(browser, server.base, '/?layer=bench-200k')}`);
   const coops = await timeMarkers(browser, server.base, 'coops-uk');
   console.log(`co-ops UK (7,097 points): markers visible after ${coops.median} ms median (min ${coops.min}, max ${coops.max}, ${RUNS} runs)`);
   const both = await timeMarkers(browser, server.base, 'bench-12k');
   console.log(`generated (12,000 points): markers visible after ${both.median} ms median (min ${both.min}, max ${both.max}, ${RUNS} runs)`);
   const all = await timeMarkers(browser, server.base, '');
   console.log(`all sources (19,098 points): markers visible after ${all.median} ms median (min ${all.min}, max ${all.max}, ${RUNS} runs)`);
+  const tilesAlone = await timeTiles(browser, server.base, '/?source=none&layer=bench-200k');
+  console.log(`200,000-point overlay from tiles, no co-ops: first tile drawn after ${tilesAlone.median} ms median (min ${tilesAlone.min}, max ${tilesAlone.max}, ${RUNS} runs)`);
+  const tilesAll = await timeTiles(browser, server.base, '/?layer=bench-200k');
+  console.log(`200,000-point overlay from tiles, with all co-ops loading: first tile drawn after ${tilesAll.median} ms median (min ${tilesAll.min}, max ${tilesAll.max}, ${RUNS} runs)`);
 } finally {
   await browser.close();
   await server.stop();
