@@ -34,12 +34,15 @@ FUZZTIME ?= 2m
 fuzz:
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
-## soak: the kill -9 import test, $(ROUNDS) kills per store (make test does 6)
+## soak: the kill -9 import test, $(ROUNDS) kills per store (make test does 6), the fault tests,
+## then bench/soak.sh: $(DUR) of mixed traffic at 200 req/s on PostGIS (DUR=30m for the long soak)
 ROUNDS ?= 100
+soak: DUR ?= 2m
 soak:
 	@scripts/deps.sh test
 	@eval "$$(scripts/pg.sh start)"; trap 'scripts/pg.sh stop "$$COOPMAP_PG_DIR"' EXIT; \
-	COOPMAP_KILL_ROUNDS=$(ROUNDS) go test -count=1 -timeout 3h -run '^TestImportKill$$' -v ./cmd/coopmap
+	COOPMAP_KILL_ROUNDS=$(ROUNDS) go test -count=1 -timeout 3h -run '^(TestImportKill|TestFault.*)$$' -v ./cmd/coopmap
+	DUR=$(DUR) bench/soak.sh
 
 ## bench: the store benchmarks on both stores (see docs/PERFORMANCE.md)
 bench:

@@ -4,6 +4,9 @@
 #   eval "$(scripts/pg.sh start)"   starts it and prints
 #                                   export COOPMAP_TEST_POSTGRES=… COOPMAP_PG_DIR=…
 #   scripts/pg.sh stop DIR          stops it and deletes DIR
+#   scripts/pg.sh down DIR          stops the server, keeping DIR (fault tests)
+#   scripts/pg.sh up DIR            starts it again on the same port
+#   scripts/pg.sh restart DIR       down, then up
 set -euo pipefail
 bin=/usr/lib/postgresql/15/bin
 
@@ -28,6 +31,19 @@ free_port() {
 	return 1
 }
 
+# pg_up DIR PORT starts the cluster in DIR on PORT and waits until it
+# accepts connections.
+pg_up() {
+	as_owner "$bin/pg_ctl" -D "$1/data" -l "$1/postgres.log" -w -t 60 start \
+		-o "-p $2 -k $1 -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null
+}
+
+# cluster_dir DIR checks that DIR is a cluster this script started.
+cluster_dir() {
+	case "$1" in */coopmap-pg.*) ;; *) echo "pg.sh: $1 is not a pg.sh cluster" >&2; exit 1 ;; esac
+	[ -f "$1/port" ] || { echo "pg.sh: $1 has no port file" >&2; exit 1; }
+}
+
 case "${1:-}" in
 start)
 	[ -x "$bin/initdb" ] || { echo "pg.sh: $bin/initdb missing; run scripts/deps.sh test" >&2; exit 1; }
@@ -38,8 +54,8 @@ start)
 		{ cat "$dir/initdb.log" >&2; exit 1; }
 	for try in 1 2 3; do
 		port=$(free_port)
-		if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
-			-o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null; then
+		if pg_up "$dir" "$port"; then
+			echo "$port" >"$dir/port"
 			break
 		fi
 		[ "$try" = 3 ] && { cat "$dir/postgres.log" >&2; exit 1; }
@@ -55,8 +71,23 @@ stop)
 	as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 	rm -rf "$dir"
 	;;
+down)
+	dir=${2:?usage: pg.sh down DIR}
+	cluster_dir "$dir"
+	as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+	;;
+up)
+	dir=${2:?usage: pg.sh up DIR}
+	cluster_dir "$dir"
+	pg_up "$dir" "$(cat "$dir/port")" || { tail -20 "$dir/postgres.log" >&2; exit 1; }
+	;;
+restart)
+	dir=${2:?usage: pg.sh restart DIR}
+	"$0" down "$dir"
+	"$0" up "$dir"
+	;;
 *)
-	echo "usage: $0 start | stop DIR" >&2
+	echo "usage: $0 start | stop DIR | down DIR | up DIR | restart DIR" >&2
 	exit 2
 	;;
 esac
