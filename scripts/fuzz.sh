@@ -2,7 +2,10 @@
 # Runs every Go fuzz target in the repository for FUZZTIME each (default
 # 5s), one at a time (go test -fuzz takes one target in one package).
 #   scripts/fuzz.sh               what make test runs: 5s per target
-#   FUZZTIME=10m scripts/fuzz.sh  what make fuzz runs (make fuzz FUZZTIME=1h)
+#   FUZZTIME=2m scripts/fuzz.sh   what make fuzz runs (make fuzz FUZZTIME=1h)
+# The targets: every parser (importers/*, route.Load) and every query
+# parameter and body parser of the HTTP API (web/*_fuzz_test.go,
+# tiles/parse_fuzz_test.go).
 # New failing inputs are written to the package's testdata/fuzz/, where
 # they become regression tests for plain go test; commit them with the fix.
 set -euo pipefail

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/url"
@@ -42,7 +43,7 @@ func params(rawQuery string, allowed ...string) (url.Values, error) {
 	slices.Sort(names) // the first bad parameter in a stable order
 	for _, k := range names {
 		if !slices.Contains(allowed, k) {
-			return nil, coopmap.Invalidf(clipParam(k), "is not a parameter of this resource; the parameters are %s", strings.Join(allowed, ", "))
+			return nil, coopmap.Invalidf(cmp.Or(clipParam(k), "query"), "is not a parameter of this resource; the parameters are %s", strings.Join(allowed, ", ")) // "query" for ?=x
 		}
 		if n := len(v[k]); n > 1 {
 			return nil, coopmap.Invalidf(k, "is given %d times; give it once", n)
@@ -140,7 +141,7 @@ func parseBBox(s string) (geo.BBox, error) {
 	nums := make([]float64, len(parts))
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || strings.ContainsAny(p, "xXpP_") { // no hex floats (0x1p3)
 			return geo.BBox{}, coopmap.Invalidf("bbox", "number %d (%q) is not a finite decimal number", i+1, clipParam(p))
 		}
 		nums[i] = f

@@ -11,102 +11,14 @@ import (
 	"github.com/coopmap/coopmap"
 )
 
-// TestOGCBadInput sends the bad-input table of issue 5 to both stores:
-// each is a 4xx problem naming the parameter, never a panic, a 500 or a
-// query built from the input.
+// TestOGCBadInput checks that SQL and script text in filter values are
+// values, on both stores: a plain no-match. The table of bad OGC API input
+// of issue 5 (bbox, limit, cursors, datetime, sortby, crs, unknown and
+// repeated parameters…) is now rows of testdata/hostile/http.tsv, run by
+// TestHostileHTTP.
 func TestOGCBadInput(t *testing.T) {
-	long := strings.Repeat("a", 10<<10)
 	each(t, func(t *testing.T, srv *httptest.Server, st coopmap.Store) {
-		first := getOK(t, srv.URL+"/collections/coops/items?limit=2")
-		next := linkHref(first.json, "next")
-		u, _ := url.Parse(next)
-		cursor := u.Query().Get("after")
-		tampered := []byte(cursor)
-		tampered[len(tampered)/2] ^= 2
 		items := "/collections/coops/items"
-		for _, tc := range []struct {
-			name, path string
-			status     int
-			field      string
-			detail     string // a substring of the detail, when it matters
-		}{
-			{"bbox 3 numbers", items + "?bbox=0,50,1", 400, "bbox", "3 numbers"},
-			{"bbox 5 numbers", items + "?bbox=0,50,1,51,2", 400, "bbox", "5 numbers"},
-			{"bbox NaN", items + "?bbox=NaN,50,1,51", 400, "bbox", ""},
-			{"bbox Infinity", items + "?bbox=0,50,Infinity,51", 400, "bbox", ""},
-			{"bbox -Inf", items + "?bbox=-Inf,50,1,51", 400, "bbox", ""},
-			{"bbox 1e999", items + "?bbox=0,50,1e999,51", 400, "bbox", ""},
-			{"bbox lat 91", items + "?bbox=0,50,1,91", 400, "bbox", "maxLat"},
-			{"bbox lat -91", items + "?bbox=0,-91,1,51", 400, "bbox", "minLat"},
-			{"bbox lon 181", items + "?bbox=0,50,181,51", 400, "bbox", ""},
-			{"bbox words", items + "?bbox=a,b,c,d", 400, "bbox", ""},
-			{"bbox empty", items + "?bbox=", 400, "bbox", ""},
-			{"bbox 6 with lat 91", items + "?bbox=0,50,0,1,91,10", 400, "bbox", ""},
-			{"limit -1", items + "?limit=-1", 400, "limit", ""},
-			{"limit 0", items + "?limit=0", 400, "limit", ""},
-			{"limit 1e9", items + "?limit=1e9", 400, "limit", ""},
-			{"limit abc", items + "?limit=abc", 400, "limit", ""},
-			{"limit over max", items + "?limit=10001", 400, "limit", "maximum of 10000"},
-			{"limit huge", items + "?limit=99999999999999999999999", 400, "limit", "maximum of 10000"},
-			{"limit 1.5", items + "?limit=1.5", 400, "limit", ""},
-			{"unknown collection", "/collections/nope/items", 404, "", "nope"},
-			{"unknown collection doc", "/collections/nope", 404, "", ""},
-			{"unknown collection queryables", "/collections/nope/queryables", 404, "", ""},
-			{"collection SQL text", "/collections/" + url.PathEscape("x' OR '1'='1") + "/items", 404, "", ""},
-			{"tours source is not a collection", "/collections/bike-tours/items", 404, "", ""},
-			{"unknown property filter", items + "?name=Co-op", 400, "name", ""},
-			{"unknown property filter on tours", "/collections/tours/items?sector=Housing", 400, "sector", ""},
-			{"SQL in a parameter name", items + "?" + url.QueryEscape("1=1;--") + "=x", 400, "1=1;--", ""},
-			{"empty filter", items + "?sector=", 400, "sector", ""},
-			{"10 KB q", items + "?q=" + long, 400, "q", "10240 bytes"},
-			{"10 KB bbox", items + "?bbox=" + long, 400, "bbox", ""},
-			{"10 KB filter", items + "?sector=" + long, 400, "sector", ""},
-			{"10 KB of parameters", items + "?" + strings.Repeat("limit=1&", 1280), 400, "limit", "1280 times"},
-			{"over-long q", items + "?q=" + strings.Repeat("b", 201), 400, "q", "limit is 200"},
-			{"repeated limit", items + "?limit=1&limit=2", 400, "limit", "2 times"},
-			{"repeated bbox", items + "?bbox=0,50,1,51&bbox=0,50,1,51", 400, "bbox", ""},
-			{"repeated f", items + "?f=json&f=json", 400, "f", ""},
-			{"unknown f", items + "?f=xml", 400, "f", ""},
-			{"unknown f on landing", "/?f=pdf", 400, "f", ""},
-			{"unknown f on collections", "/collections?f=csv", 400, "f", ""},
-			{"html api", "/api?f=html", 400, "f", ""},
-			{"unknown parameter on landing", "/?limit=1", 400, "limit", ""},
-			{"unknown feature id", items + "/nope", 404, "", ""},
-			{"feature of another collection", "/collections/orchards/items/coops.R0001", 404, "", ""},
-			{"unknown tour", "/collections/tours/items/nope", 404, "", ""},
-			{"unknown tour stop", "/collections/tour-stops/items/north-london.9", 404, "", ""},
-			{"tampered cursor", items + "?limit=2&after=" + url.QueryEscape(string(tampered)), 400, "after", ""},
-			{"truncated cursor", items + "?limit=2&after=" + cursor[:len(cursor)-3], 400, "after", ""},
-			{"garbage cursor", items + "?before=" + url.QueryEscape("'; DROP TABLE features; --"), 400, "before", ""},
-			{"cursor of another sort", items + "?sortby=-name&after=" + cursor, 400, "after", ""},
-			{"both cursors", items + "?after=" + cursor + "&before=" + cursor, 400, "before", ""},
-			{"datetime words", items + "?datetime=yesterday", 400, "datetime", ""},
-			{"datetime reversed", items + "?datetime=2025-01-01/2024-01-01", 400, "datetime", ""},
-			{"datetime open both", items + "?datetime=../..", 400, "datetime", ""},
-			{"sortby unknown", items + "?sortby=geom", 400, "sortby", ""},
-			{"sortby two keys", items + "?sortby=name,-id", 400, "sortby", ""},
-			{"crs other", items + "?crs=" + url.QueryEscape("http://www.opengis.net/def/crs/EPSG/0/27700"), 400, "crs", ""},
-			{"bad escape", items + "?q=%zz", 400, "query", ""},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				r := get(t, srv.URL+tc.path)
-				if r.status != tc.status {
-					t.Fatalf("status %d; want %d\n%.400s", r.status, tc.status, r.body)
-				}
-				if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
-					t.Fatalf("Content-Type %q; want application/problem+json", ct)
-				}
-				if got, _ := r.json["field"].(string); got != tc.field {
-					t.Errorf("field %q; want %q (%s)", got, tc.field, r.json["detail"])
-				}
-				if num(r.json["status"]) != tc.status {
-					t.Errorf("problem status %v; want %d", r.json["status"], tc.status)
-				}
-				if d, _ := r.json["detail"].(string); !strings.Contains(d, tc.detail) || d == "" {
-					t.Errorf("detail %q; want it to say %q", d, tc.detail)
-				}
-			})
-		}
 		// SQL and script text in filter values are values: no match.
 		for _, q := range []string{
 			"sector=" + url.QueryEscape("' OR 1=1 --"),
