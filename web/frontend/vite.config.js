@@ -12,7 +12,7 @@ export default defineConfig({
     target: 'es2020',
     assetsInlineLimit: 0,
     rollupOptions: {
-      input: { main: 'index.html', record: 'src/record.js' },
+      input: { main: 'index.html', record: 'src/record.js', tours: 'src/tours.js', plan: 'plan.html', moderate: 'moderate.html' },
     },
   },
 });

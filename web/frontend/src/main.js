@@ -1,5 +1,6 @@
 // The web map: co-ops from /map/points clustered in the browser with
-// supercluster, faceted filters with live counts, search, a list view as
+// supercluster (collections too large for that are drawn from vector
+// tiles by tiles.js, loaded on demand), faceted filters with live counts, search, a list view as
 // the map's accessible peer, layers, downloads and an embed dialog. All of
 // it is kept in the URL (state.js). Data reaches the DOM only as text or
 // attribute values (dom.js).
@@ -12,6 +13,7 @@ import { readState, stateURL, writeState } from './state.js';
 import { basemapLayer, AttributionControl, pointIcon, clusterIcon } from './map.js';
 import { initSearch } from './search.js';
 import { initList } from './list.js';
+import { initEditing } from './editor-entry.js';
 
 performance.mark('coopmap-start');
 const $ = (id) => document.getElementById(id);
@@ -22,6 +24,8 @@ const COLORS = ['#0b6e4f', '#c2410c', '#1d4ed8', '#7e22ce', '#a16207', '#be123c'
 sources.forEach((s, id) => { s.color = COLORS[[...sources.keys()].indexOf(id) % COLORS.length]; });
 
 if (state.embed) document.body.classList.add('embed');
+// The bike tours, beside the map's tools.
+document.querySelector('.top .tools')?.append(el('a', { class: 'button', href: '/tours' }, 'Tours'));
 
 // ---- the map ---------------------------------------------------------
 const map = L.map('map', { attributionControl: false, zoomControl: true, minZoom: 2, worldCopyJump: true });
@@ -32,6 +36,12 @@ if (basemap) {
   attribution.set('basemap', { short: config.basemap.attribution, url: config.basemap.attributionUrl });
 }
 map.createPane('coops').style.zIndex = 610;
+// Collections drawn from vector tiles, above overlays' shapes and under
+// the markers. Their canvas takes no pointer events: clicks reach the map,
+// which asks the layer what is there (tiles.js pick).
+const tiledPane = map.createPane('tiled');
+tiledPane.style.zIndex = 450;
+tiledPane.style.pointerEvents = 'none';
 if (state.map) map.setView([state.map.lat, state.map.lon], state.map.z);
 else map.fitBounds([[49.9, -7.6], [58.7, 1.8]]); // Great Britain
 
@@ -133,7 +143,7 @@ $('clear-filters').addEventListener('click', () => {
 
 // ---- clusters ----------------------------------------------------------------
 function rebuildIndex() {
-  filtered = records.filter((r) => passes(r, null));
+  filtered = records.filter((r) => !r.gone && passes(r, null));
   index.load(filtered.map((r) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [r.lon, r.lat] }, properties: { i: r.i } })));
 }
 
@@ -195,6 +205,28 @@ function render() {
   for (const m of layers) m.getElement()?.setAttribute('aria-label', m.options.title);
 }
 
+// ---- editing ------------------------------------------------------------------
+// Suggest a change, and the editor for token holders (editor-entry.js,
+// which loads the forms on demand); a saved record is redrawn at once.
+const editing = initEditing({
+  map, tools: state.embed ? null : document.querySelector('.top .tools'), basemap: config.basemap, sources: config.sources,
+  onChanged(f, { deleted } = {}) {
+    const p = f.properties || {};
+    const at = f.geometry?.type === 'Point' ? f.geometry.coordinates : null;
+    let r = byId.get(f.id);
+    if (!r && at && !deleted) {
+      r = { i: records.length, src: p.source, id: f.id };
+      records.push(r);
+      byId.set(r.id, r);
+    }
+    if (!r) return;
+    Object.assign(r, { gone: Boolean(deleted), name: p.name || '', postcode: p.postcode || '', sector: p.sector || '', type: p.org_type || '' });
+    if (at) [r.lon, r.lat] = at;
+    rebuildIndex();
+    render();
+  },
+});
+
 // ---- popups ------------------------------------------------------------------
 const popup = L.popup({ maxWidth: 300, autoPanPadding: [20, 60] });
 map.on('popupclose', () => {
@@ -226,6 +258,7 @@ function popupContent(r, props) {
     props ? null : el('p', { class: 'popup-loading' }, 'Loading details…'),
     el('p', { class: 'popup-links' }, el('a', { href: recordPath(r.src, r.id, src.kind), class: 'record-link' }, 'Open record page'), ' · ',
       el('a', { href: `/collections/${encodeURIComponent(r.src)}/items/${encodeURIComponent(r.id)}?f=json` }, 'GeoJSON')),
+    editing.actions(r),
   );
 }
 
@@ -333,13 +366,14 @@ for (const c of document.querySelectorAll('.panel .close')) {
 
 function updateAttribution() {
   for (const s of sources.values()) {
-    const shown = s.kind === 'coops' ? s.loaded && (!state.filters.source.size || state.filters.source.has(s.id)) : state.layers.has(s.id);
-    attribution.set(`src:${s.id}`, shown ? { short: `${s.title || s.id} (${s.licence.id})`, text: s.attribution, url: s.licence.url } : null);
+    const on = shown(s) && (s.kind !== 'coops' || s.loaded || tiled(s));
+    attribution.set(`src:${s.id}`, on ? { short: `${s.title || s.id} (${s.licence.id})`, text: s.attribution, url: s.licence.url } : null);
   }
 }
 
 /** update applies a change of filters everywhere. */
 function update() {
+  for (const s of sources.values()) if (s.kind === 'coops' && tiled(s)) showTiles(s);
   rebuildIndex();
   render();
   updateCounts();
@@ -351,10 +385,16 @@ function update() {
 }
 
 // ---- layers -----------------------------------------------------------------------
-const overlays = new Map(); // source id -> L.GeoJSON
-// MAX_OVERLAY is the most features an overlay is drawn with, from one
-// /items page; larger overlays are left for vector tiles (not drawn yet).
+const overlays = new Map(); // source id -> L.GeoJSON, or a tiles.js layer
+// MAX_OVERLAY is the most features an overlay is drawn with as GeoJSON,
+// from one /items page; MAX_POINTS the most co-ops a source may have to be
+// clustered in the browser (the server's /map/points limit, maxMapPoints
+// in web/pages_points.go). Larger collections are drawn from vector tiles.
 const MAX_OVERLAY = 10000;
+const MAX_POINTS = 100000;
+const tiled = (s) => s.count > (s.kind === 'coops' ? MAX_POINTS : MAX_OVERLAY);
+/** shown tells whether a source is switched on (co-ops by the source filter, overlays by the layers list). */
+const shown = (s) => (s.kind === 'coops' ? !state.filters.source.size || state.filters.source.has(s.id) : state.layers.has(s.id));
 const layersPanel = {
   inputs: new Map(),
   build() {
@@ -372,13 +412,14 @@ const layersPanel = {
       const on = el('input', { type: 'checkbox', id: `layer-${s.id}` });
       on.addEventListener('change', () => toggleSource(s, on.checked));
       this.inputs.set(s.id, on);
-      const opacity = s.kind === 'coops'
-        ? (v) => { map.getPane('coops').style.opacity = String(v); }
-        : (v) => overlays.get(s.id)?.setStyle({ opacity: v, fillOpacity: v * 0.4 });
+      const opacity = tiled(s) ? (v) => overlays.get(s.id)?.setOpacity(v)
+        : s.kind === 'coops'
+          ? (v) => { map.getPane('coops').style.opacity = String(v); }
+          : (v) => overlays.get(s.id)?.setStyle({ opacity: v, fillOpacity: v * 0.4 });
       const row = layerRow(s.id, on, `${s.title || s.id} (${fmt(s.count)})`, s.attribution, s.color, opacity);
-      if (s.kind !== 'coops' && s.count > MAX_OVERLAY) {
-        on.disabled = true;
-        row.append(el('p', { class: 'note' }, `Too many features to draw here (over ${fmt(MAX_OVERLAY)}); download it from the Downloads panel.`));
+      if (tiled(s)) {
+        row.append(el('p', { class: 'note' }, `Over ${fmt(s.kind === 'coops' ? MAX_POINTS : MAX_OVERLAY)} features: drawn from vector tiles, and not in the filters or the list.`),
+          el('p', { class: 'note tiles-note', id: `tiles-note-${s.id}` }, tilesNote(s)));
       }
       root.append(row);
     }
@@ -413,6 +454,11 @@ async function toggleSource(s, on) {
     if (!f.size) all.forEach((id) => f.add(id));
     if (on) f.add(s.id); else f.delete(s.id);
     if (all.every((id) => f.has(id))) f.clear();
+    if (tiled(s)) {
+      showTiles(s);
+      update();
+      return;
+    }
     if (on && !s.loaded) await loadPoints(s);
     update();
     return;
@@ -425,7 +471,7 @@ async function toggleSource(s, on) {
 }
 
 async function showOverlay(s) {
-  if (s.count > MAX_OVERLAY) return;
+  if (tiled(s)) return showTiles(s);
   if (!overlays.has(s.id)) {
     const res = await fetch(`/collections/${encodeURIComponent(s.id)}/items?limit=${MAX_OVERLAY}`, { headers: { Accept: 'application/geo+json' } });
     if (!res.ok) { $('status').textContent = `Could not load ${s.title || s.id}.`; return; }
@@ -443,6 +489,79 @@ async function showOverlay(s) {
   }
   if (state.layers.has(s.id)) overlays.get(s.id).addTo(map);
 }
+
+// ---- large collections, from vector tiles ------------------------------------------
+let tilesModule = null; // tiles.js, imported when first needed
+
+/** showTiles adds or removes the tile layer of s as it is switched on or off. */
+async function showTiles(s) {
+  let layer = overlays.get(s.id);
+  if (!layer && shown(s)) {
+    tilesModule ??= import('./tiles.js');
+    const { tileOverlay } = await tilesModule;
+    layer = overlays.get(s.id); // another call may have made it meanwhile
+    if (!layer) {
+      layer = tileOverlay({ collection: s.id, color: s.color, pane: 'tiled' });
+      layer.once('tileload', () => performance.mark('coopmap-tiles'));
+      layer.on('summary', (summary) => {
+        s.tileSummary = summary;
+        const note = document.getElementById(`tiles-note-${s.id}`);
+        if (note) note.textContent = tilesNote(s);
+      });
+      overlays.set(s.id, layer);
+    }
+  }
+  if (!layer) return;
+  if (shown(s)) {
+    layer.addTo(map);
+    return;
+  }
+  layer.remove();
+  s.tileSummary = null;
+  const note = document.getElementById(`tiles-note-${s.id}`);
+  if (note) note.textContent = '';
+}
+
+/** tilesNote says what a tile-drawn collection shows in the view. */
+function tilesNote(s) {
+  const t = s.tileSummary;
+  if (!t) return '';
+  return `In view: ${fmt(t.records)} ${t.records === 1 ? 'feature' : 'features'} (${fmt(t.clusters)} clusters, ${fmt(t.points)} single).`;
+}
+
+/** tiledHit finds the tile-drawn feature at latlng, topmost layer first. */
+function tiledHit(latlng) {
+  for (const s of [...sources.values()].reverse()) {
+    const layer = overlays.get(s.id);
+    if (!tiled(s) || !layer || !map.hasLayer(layer)) continue;
+    const hit = layer.pick(latlng);
+    if (hit) return { s, hit };
+  }
+  return null;
+}
+
+map.on('click', async (e) => {
+  // Markers and overlay shapes answer their own clicks.
+  if (e.originalEvent?.target?.closest?.('.leaflet-interactive, .leaflet-marker-icon, .leaflet-popup')) return;
+  const found = tiledHit(e.latlng);
+  if (!found) return;
+  const { s, hit } = found;
+  if (hit.cluster) {
+    const { zoomInto } = await tilesModule;
+    map.setView(hit.latlng, zoomInto(Math.round(map.getZoom()), map.getMaxZoom()));
+    return;
+  }
+  select({ id: hit.id, src: s.id, name: hit.name, sector: hit.sector, type: hit.type, lon: hit.latlng.lng, lat: hit.latlng.lat }, { move: false });
+});
+
+let hoverFrame = 0;
+map.on('mousemove', (e) => {
+  if (hoverFrame || !tilesModule) return;
+  hoverFrame = requestAnimationFrame(() => {
+    hoverFrame = 0;
+    map.getContainer().classList.toggle('tiles-pointer', Boolean(tiledHit(e.latlng)));
+  });
+});
 
 // ---- downloads ---------------------------------------------------------------------
 const FORMAT_NAMES = { geojson: 'GeoJSON', csv: 'CSV (zip)', kml: 'KML', gpx: 'GPX', gpkg: 'GeoPackage' };
@@ -511,7 +630,9 @@ async function loadPoints(s) {
 map.on('moveend', () => { render(); persist(); if (!$('downloads-panel').hidden) downloads.render(); });
 
 async function start() {
-  const coops = [...sources.values()].filter((s) => s.kind === 'coops' && (!state.filters.source.size || state.filters.source.has(s.id)));
+  // Tiles start loading at once, beside the co-ops' points.
+  for (const s of sources.values()) if (tiled(s) && shown(s)) showTiles(s);
+  const coops = [...sources.values()].filter((s) => s.kind === 'coops' && !tiled(s) && shown(s));
   try {
     await Promise.all(coops.map(loadPoints));
   } catch (e) {

@@ -4,6 +4,8 @@ import 'leaflet/dist/leaflet.css';
 import './style.css';
 import L from 'leaflet';
 import { basemapLayer, AttributionControl, pointIcon } from './map.js';
+import { el } from './dom.js';
+import { initEditing } from './editor-entry.js';
 
 const box = document.getElementById('record-map');
 if (box) {
@@ -26,4 +28,26 @@ if (box) {
       if (f.geometry.type !== 'Point') map.fitBounds(layer.getBounds(), { maxZoom: 17 });
     })
     .catch(() => L.marker(at, { icon: pointIcon('selected'), keyboard: false }).addTo(map));
+}
+
+// Suggest a change (anyone) and Edit (with a token): editor-entry.js
+// loads the forms when pressed. A saved change shows after a reload, as
+// the page is rendered by the server.
+const actions = document.getElementById('record-actions');
+if (actions) {
+  const a = actions.dataset;
+  const m = box ? box.dataset : {};
+  const editing = initEditing({
+    basemap: { url: m.basemapUrl, attribution: m.basemapAttribution, attributionUrl: m.basemapAttributionUrl, maxZoom: Number(m.basemapMaxZoom) || 19 },
+    sources: [{ id: a.source, kind: a.sourceKind, title: a.sourceTitle }],
+    onChanged: () => {
+      if (document.getElementById('record-stale')) return;
+      const reload = el('button', { type: 'button' }, 'Reload the page');
+      reload.addEventListener('click', () => window.location.reload());
+      actions.after(el('p', { id: 'record-stale', class: 'editor-status ok', role: 'status' }, 'Saved. This page shows the version it was opened with: ', reload));
+    },
+  });
+  const draw = () => actions.replaceChildren(editing.actions({ src: a.source, id: a.id }));
+  draw();
+  document.addEventListener('coopmap-token', draw);
 }
