@@ -1,5 +1,6 @@
 // The record page's map: centred on the record, drawing its geometry from
-// its GeoJSON. The page itself is server-rendered (web/templates/pages).
+// its GeoJSON, and its Suggest a change and Edit buttons. The page itself
+// is server-rendered (web/templates/pages).
 import 'leaflet/dist/leaflet.css';
 import './style.css';
 import L from 'leaflet';

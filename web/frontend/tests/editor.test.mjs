@@ -105,7 +105,6 @@ async function drag(page, selector, dx, dy) {
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
   }
   await page.mouse.up();
-  if (process.env.DEBUG_DRAG) console.log('DRAG', JSON.stringify(box), JSON.stringify(await page.locator(selector).boundingBox()), await page.evaluate(([px, py]) => document.elementFromPoint(px, py)?.className, [x, y]));
 }
 
 test('a token holder edits a name and moves the marker; it is saved, shown after a reload and in the history', async () => {
