@@ -278,6 +278,8 @@ func (s *Server) writeRoutes(r chi.Router) {
 		r.Post("/tours", s.handle(s.createTour))
 		r.Put("/tours/{file}", s.handle(s.updateTour))
 		r.Delete("/tours/{file}", s.handle(s.deleteTour))
+		r.Get("/tours/{id}/history", s.handle(s.tourHistory))
+		r.Post("/tours/{id}/{action}", s.handle(s.tourAction)) // restore, revert (tour_history.go)
 	})
 	r.With(allowBody(s.cfg.MaxImportBody)).Post("/collections/{collection}/import", s.handle(s.importCollection))
 }

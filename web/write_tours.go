@@ -31,6 +31,8 @@ type tourBody struct {
 	// without it the tour is stored unrouted.
 	Route    bool `json:"route"`
 	Optimize bool `json:"optimize"`
+	// Note is an optional reason, kept in the tour's history.
+	Note string `json:"note"`
 }
 
 type stopBody struct {
@@ -122,7 +124,8 @@ func (s *Server) tourConflict(w http.ResponseWriter, r *http.Request, cur coopma
 // its Location and ETag. A missing tours source is created as the CLI
 // does (ODbL, crediting OpenStreetMap).
 func (s *Server) createTour(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.authorize(w, r, coopmap.ScopeToursWrite); err != nil {
+	tok, err := s.authorize(w, r, coopmap.ScopeToursWrite)
+	if err != nil {
 		return err
 	}
 	if _, err := params(r.URL.RawQuery); err != nil {
@@ -142,43 +145,51 @@ func (s *Server) createTour(w http.ResponseWriter, r *http.Request) error {
 	if _, err := tours.EnsureSource(r.Context(), s.store, t.SourceID); err != nil {
 		return renameField(err, "source", "source_id")
 	}
-	if t, err = s.store.CreateTour(r.Context(), t); err != nil {
+	if te, ok := s.store.(coopmap.TourEditor); ok {
+		t, err = te.CreateTourAs(r.Context(), t, coopmap.Change{By: tok.Name, Note: body.Note})
+	} else {
+		t, err = s.store.CreateTour(r.Context(), t)
+	}
+	if err != nil {
 		return err
 	}
 	return s.writeTour(w, r, http.StatusCreated, t)
 }
 
 // tourTarget authorises a change to the tour in the path and reads it
-// with the If-Match version, answering 412 when that is stale.
-func (s *Server) tourTarget(w http.ResponseWriter, r *http.Request) (coopmap.Tour, int64, error) {
-	if _, err := s.authorize(w, r, coopmap.ScopeToursWrite); err != nil {
-		return coopmap.Tour{}, 0, err
+// with the If-Match version, answering 412 when that is stale. It returns
+// the token's change for the tour's history.
+func (s *Server) tourTarget(w http.ResponseWriter, r *http.Request) (coopmap.Tour, int64, coopmap.Change, error) {
+	tok, err := s.authorize(w, r, coopmap.ScopeToursWrite)
+	if err != nil {
+		return coopmap.Tour{}, 0, coopmap.Change{}, err
 	}
+	ch := coopmap.Change{By: tok.Name}
 	if _, err := params(r.URL.RawQuery); err != nil {
-		return coopmap.Tour{}, 0, err
+		return coopmap.Tour{}, 0, ch, err
 	}
 	id := chi.URLParam(r, "file")
 	if strings.Contains(id, ".") {
-		return coopmap.Tour{}, 0, coopmap.NotFoundf("write to /tours/{id}, not to a file of it")
+		return coopmap.Tour{}, 0, ch, coopmap.NotFoundf("write to /tours/{id}, not to a file of it")
 	}
 	cur, err := s.tour(r, id)
 	if err != nil {
-		return cur, 0, err
+		return cur, 0, ch, err
 	}
 	ifv, err := ifMatch(r)
 	if err != nil {
-		return cur, 0, err
+		return cur, 0, ch, err
 	}
 	if ifv != cur.Version {
-		return cur, ifv, s.tourConflict(w, r, cur, ifv)
+		return cur, ifv, ch, s.tourConflict(w, r, cur, ifv)
 	}
-	return cur, ifv, nil
+	return cur, ifv, ch, nil
 }
 
 // updateTour answers PUT /tours/{id} (scope tours:write, If-Match): the
 // whole tour, which stays in its source.
 func (s *Server) updateTour(w http.ResponseWriter, r *http.Request) error {
-	cur, ifv, err := s.tourTarget(w, r)
+	cur, ifv, ch, err := s.tourTarget(w, r)
 	if err != nil {
 		return err
 	}
@@ -197,7 +208,13 @@ func (s *Server) updateTour(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	t.Version = ifv
-	saved, err := s.store.UpdateTour(r.Context(), t)
+	var saved coopmap.Tour
+	if te, ok := s.store.(coopmap.TourEditor); ok {
+		ch.Note = body.Note
+		saved, err = te.UpdateTourAs(r.Context(), t, ifv, ch)
+	} else {
+		saved, err = s.store.UpdateTour(r.Context(), t)
+	}
 	if coopmap.ErrorCode(err) == coopmap.CodeConflict {
 		if now, rerr := s.tour(r, cur.ID); rerr == nil {
 			return s.tourConflict(w, r, now, ifv)
@@ -209,12 +226,26 @@ func (s *Server) updateTour(w http.ResponseWriter, r *http.Request) error {
 	return s.writeTour(w, r, http.StatusOK, saved)
 }
 
-// deleteTour answers DELETE /tours/{id} (scope tours:write, If-Match)
-// with 204.
+// deleteTour answers DELETE /tours/{id} (scope tours:write, If-Match,
+// an optional {"note": …}) with 204. A store with tour history keeps a
+// tombstone, so the tour can be restored.
 func (s *Server) deleteTour(w http.ResponseWriter, r *http.Request) error {
-	cur, ifv, err := s.tourTarget(w, r)
+	cur, ifv, ch, err := s.tourTarget(w, r)
 	if err != nil {
 		return err
+	}
+	if te, ok := s.store.(coopmap.TourEditor); ok {
+		var body noteBody
+		if err := decodeJSON(w, r, s.cfg.MaxWriteBody, &body, true); err != nil {
+			return err
+		}
+		ch.Note = body.Note
+		if _, err := te.DeleteTourAs(r.Context(), cur.ID, ifv, ch); err != nil {
+			return s.tourWriteConflict(w, r, cur.ID, err)
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 	// Writer.DeleteTour takes no version, so the delete first claims the
 	// tour with a conflict-checked update to the next version: of two

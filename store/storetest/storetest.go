@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener) {
 		{"Tokens", testTokens},
 	}
 	tests = append(tests, editTests...)
+	tests = append(tests, tourEditTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

@@ -275,6 +275,23 @@ func writeEndpoints() []writeEndpoint {
 			tr := e.newTour(t)
 			return req{method: "DELETE", path: "/tours/" + tr.ID, header: ifMatch(tr.Version)}
 		}, 204},
+		{"restore tour", "tours", func(t *testing.T, e *writeEnv) req {
+			tr := e.newTour(t)
+			d, err := e.st.(coopmap.TourEditor).DeleteTourAs(context.Background(), tr.ID, tr.Version, coopmap.Change{By: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return req{method: "POST", path: "/tours/" + tr.ID + "/restore", header: ifMatch(d.Version)}
+		}, 200},
+		{"revert tour", "tours", func(t *testing.T, e *writeEnv) req {
+			tr := e.newTour(t)
+			tr.Title = "Changed"
+			u, err := e.st.UpdateTour(context.Background(), tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return req{method: "POST", path: "/tours/" + tr.ID + "/revert?version=1", header: ifMatch(u.Version)}
+		}, 200},
 	}
 }
 
