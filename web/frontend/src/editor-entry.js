@@ -38,9 +38,9 @@ export function initEditing(ctx) {
     const suggestNew = el('button', { type: 'button', id: 'suggest-new' }, 'Suggest a co-op');
     suggestNew.addEventListener('click', () => place('suggest', 'Click the map where the new co-op is (Escape cancels).'));
     const editor = el('button', { type: 'button', id: 'editor-open' }, 'Editor');
-    editor.addEventListener('click', async () => (await loadEditor()).openSession({
+    editor.addEventListener('click', async () => (await loadEditor()).openSession(opts({
       onAdd: () => place('edit', 'Click the map where the new record goes (Escape cancels).'),
-    }));
+    })));
     ctx.tools.append(suggestNew, editor);
     ctx.map.on('click', async (e) => {
       if (!placing) return;

@@ -11,15 +11,17 @@ import { el, clear } from './dom.js';
 import { token, setToken, authHeaders } from './editor-token.js';
 import { fetchRecord, itemURL, problemText, sendJSON } from './editor-api.js';
 import { openDialog, recordForm, statusLine, describeChange, fieldLabel, pointOf, button } from './editor-form.js';
+import { openDeleted } from './editor-deleted.js';
 
 const MERGE_PATCH = 'application/merge-patch+json';
 
 /**
  * openSession is the editor's token dialog: enter a token (kept for this
  * tab only) or forget it; with one, links to adding a record (onAdd, on
- * the map) and to the moderation page.
+ * the map), to the deleted records of sources (restorable, with
+ * onChanged hearing of each restore) and to the moderation page.
  */
-export function openSession({ onAdd, then } = {}) {
+export function openSession({ onAdd, then, sources = [], onChanged } = {}) {
   const d = openDialog('Editor access', { className: 'session-dialog' });
   const render = () => {
     clear(d.body);
@@ -45,6 +47,7 @@ export function openSession({ onAdd, then } = {}) {
       el('p', {}, 'A token is set for this tab: record pages and map popups have an Edit button. It is forgotten when the tab closes.'),
       el('p', { class: 'editor-buttons' },
         onAdd ? button('Add a record (click the map)', () => { d.close(); onAdd(); }, { class: 'primary', id: 'editor-add' }) : null,
+        sources.length ? button('Deleted records', () => { d.close(); openDeleted({ sources, onChanged }); }, { id: 'editor-deleted' }) : null,
         el('a', { class: 'button', href: '/moderate' }, 'Moderate suggestions'),
         button('Forget token', () => { setToken(''); render(); }, { id: 'editor-forget' })));
   };

@@ -390,3 +390,44 @@ test('the planner saves a plan as a new tour and over an existing one; a missing
   clean(page);
   await page.context().close();
 });
+
+test('a deleted record is listed under "Deleted records" in the editor; Restore brings it back to the map', async () => {
+  // Made and deleted through the API: the page loads without it.
+  const made = await api('/collections/coops-uk/items', { method: 'POST', token: tokens.api,
+    body: { type: 'Feature', geometry: { type: 'Point', coordinates: [-0.1262, 51.5081] }, properties: { name: 'Restorable <b>Co-op</b>' } } });
+  assert.equal(made.res.status, 201);
+  const id = made.doc.id;
+  const gone = await api(`/collections/coops-uk/items/${encodeURIComponent(id)}`, { method: 'DELETE', token: tokens.api,
+    headers: { 'If-Match': made.res.headers.get('ETag') } });
+  assert.equal(gone.res.status, 200);
+  const page = await newPage(browser, server.base);
+  await page.goto(`${server.base}/#map=16/51.5081/-0.1262`);
+  await page.waitForSelector('body[data-ready="true"]');
+  const marker = page.locator('.leaflet-marker-icon[title="Restorable <b>Co-op</b>"]');
+  assert.equal(await marker.count(), 0);
+  await page.locator('#editor-open').click();
+  await page.locator('#editor-token').fill(tokens.editor);
+  await page.locator('.session-dialog button[type="submit"]').click();
+  await page.locator('#editor-deleted').click();
+  const row = page.locator(`.deleted-record[data-id="${id}"]`);
+  await row.waitFor();
+  // Shown as text: the markup in the name is not markup.
+  assert.match(await row.textContent(), /Restorable <b>Co-op<\/b>/);
+  assert.match(await row.textContent(), /by bob-api/);
+  assert.equal(await page.locator('.deleted-dialog b').count(), 0);
+  await page.screenshot({ path: join(ARTIFACTS, 'editor-deleted-list.png') });
+  await row.locator('button.restore').click();
+  await page.locator('.deleted-dialog .editor-status.ok', { hasText: 'Restored' }).waitFor();
+  assert.equal(await row.count(), 0);
+  // Back in the API, as a new version credited to the token, and on the map.
+  const back = await api(`/collections/coops-uk/items/${encodeURIComponent(id)}`);
+  assert.equal(back.res.status, 200);
+  const hist = await api(`/collections/coops-uk/items/${encodeURIComponent(id)}/history`);
+  assert.deepEqual(hist.doc.revisions.map((r) => `${r.version}:${r.op}:${r.by}`), ['3:restore:alice-editor', '2:delete:bob-api', '1:create:bob-api']);
+  await page.locator('.deleted-dialog .close').click();
+  await marker.waitFor();
+  assert.equal(await marker.count(), 1);
+  await noTokenLeak(page);
+  clean(page);
+  await page.context().close();
+});
