@@ -19,9 +19,15 @@ as_owner() {
 	fi
 }
 
+# free_port prints a loopback port nothing listens on and no other pg.sh
+# cluster owns: a cluster that is down (fault tests) keeps its port.
 free_port() {
-	local p
+	local p owned
+	owned=$(cat "${TMPDIR:-/tmp}"/coopmap-pg.*/port 2>/dev/null || true)
 	for p in $(seq 55432 55632); do
+		if grep -qx "$p" <<<"$owned"; then
+			continue
+		fi
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
 			echo "$p"
 			return 0

@@ -181,7 +181,7 @@ func watchMemory() *memWatch {
 	m.done.Add(1)
 	go func() {
 		defer m.done.Done()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 		tick := time.NewTicker(5 * time.Millisecond)
 		defer tick.Stop()
 		for {
