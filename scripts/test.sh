@@ -22,10 +22,19 @@ eval "$(scripts/pg.sh start)"
 trap 'scripts/pg.sh stop "$COOPMAP_PG_DIR"' EXIT
 echo "throwaway cluster at ${COOPMAP_TEST_POSTGRES%%/coopmap_test*}"
 
-echo "== go test -race"
+echo "== build (the web map is embedded into the binary and into the Go tests that serve it)"
+make --no-print-directory build >/dev/null
+
+# The catalogues below feed thousands of inputs through whole imports and
+# servers; the race detector makes them 5-10 times slower for no extra
+# coverage of concurrency, which the other tests exercise. They run once
+# without it.
+heavy='^(TestBadInputs|TestHostileHTTP|TestHostileImportCatalogue|TestHostileProcess)$'
+echo "== go test -race, then the input catalogues without -race"
 log=$(mktemp "${TMPDIR:-/tmp}/coopmap-test.XXXXXX")
 status=0
-go test -race -count=1 -timeout 20m -v ./... >"$log" 2>&1 || status=$?
+go test -race -count=1 -timeout 20m -v -skip "$heavy" ./... >"$log" 2>&1 || status=$?
+go test -count=1 -timeout 20m -v -run "$heavy" ./cmd/coopmap ./web/webtest >>"$log" 2>&1 || status=$?
 # One line per test and subtest (the contract suite shows once per store),
 # the package results, and anything that went wrong.
 grep -E '^\s*--- (PASS|FAIL|SKIP)|^(ok|FAIL|panic:)|^\s+\S+_test\.go:[0-9]+:|^--- FAIL' "$log" || true
