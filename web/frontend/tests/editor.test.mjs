@@ -118,7 +118,16 @@ async function dragMarker(page, coordInput, dx, dy, watched = coordInput) {
     await drag(page, '.editor-map .leaflet-marker-icon', dx, dy);
     if ((await page.locator(watched).inputValue()) !== before) break;
   }
-  return Number(await page.locator(coordInput).inputValue());
+  // Leaflet may still apply a pending drag frame after the release: read
+  // the input once it has stopped changing.
+  let value = await page.locator(coordInput).inputValue();
+  for (let i = 0; i < 20; i++) {
+    await page.waitForTimeout(150);
+    const again = await page.locator(coordInput).inputValue();
+    if (again === value) break;
+    value = again;
+  }
+  return Number(value);
 }
 
 test('a token holder edits a name and moves the marker; it is saved, shown after a reload and in the history', async () => {
