@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/go-chi/chi/v5"
 
@@ -48,22 +47,9 @@ func (s *Server) tourAction(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	action := chi.URLParam(r, "action")
-	var to int64
-	switch action {
-	case "restore":
-		if _, err := params(r.URL.RawQuery); err != nil {
-			return err
-		}
-	case "revert":
-		v, err := params(r.URL.RawQuery, "version")
-		if err != nil {
-			return err
-		}
-		if to, err = strconv.ParseInt(v.Get("version"), 10, 64); err != nil || to < 1 {
-			return coopmap.Invalidf("version", "give the version to revert to as ?version=N (N ≥ 1); the history lists them")
-		}
-	default:
-		return coopmap.NotFoundf("no action %q on a tour; use restore or revert", clipParam(action))
+	to, err := actionVersion(r, action, "tour", "restore")
+	if err != nil {
+		return err
 	}
 	id := chi.URLParam(r, "id")
 	if !coopmap.ValidSlug(id) {

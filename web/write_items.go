@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -318,22 +319,9 @@ func (s *Server) itemAction(w http.ResponseWriter, r *http.Request) error {
 	if r.Method == http.MethodPost {
 		action = chi.URLParam(r, "action")
 	}
-	var to int64
-	switch action {
-	case "delete", "restore":
-		if _, err := params(r.URL.RawQuery); err != nil {
-			return err
-		}
-	case "revert":
-		v, err := params(r.URL.RawQuery, "version")
-		if err != nil {
-			return err
-		}
-		if to, err = strconv.ParseInt(v.Get("version"), 10, 64); err != nil || to < 1 {
-			return coopmap.Invalidf("version", "give the version to revert to as ?version=N (N ≥ 1); the history lists them")
-		}
-	default:
-		return coopmap.NotFoundf("no action %q on a record; use restore or revert", clipParam(action))
+	to, err := actionVersion(r, action, "record", "delete", "restore")
+	if err != nil {
+		return err
 	}
 	var body noteBody
 	ifv, err := s.ifMatchBody(w, r, &body, true)
@@ -525,4 +513,26 @@ func (s *Server) patchCollection(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("ETag", bareVersionTag(src.Version))
 	w.Header().Set("Cache-Control", "no-store")
 	return writeJSON(w, http.StatusOK, src)
+}
+
+// actionVersion checks the query of a POST …/{action} on a record or a
+// tour ("what" in the 404): the plain actions take no parameters, and
+// "revert" takes ?version=N, which it returns (0 for the others).
+func actionVersion(r *http.Request, action, what string, plain ...string) (int64, error) {
+	if action != "revert" {
+		if !slices.Contains(plain, action) {
+			return 0, coopmap.NotFoundf("no action %q on a %s; use restore or revert", clipParam(action), what)
+		}
+		_, err := params(r.URL.RawQuery)
+		return 0, err
+	}
+	v, err := params(r.URL.RawQuery, "version")
+	if err != nil {
+		return 0, err
+	}
+	to, err := strconv.ParseInt(v.Get("version"), 10, 64)
+	if err != nil || to < 1 {
+		return 0, coopmap.Invalidf("version", "give the version to revert to as ?version=N (N ≥ 1); the history lists them")
+	}
+	return to, nil
 }
