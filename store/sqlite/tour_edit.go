@@ -180,15 +180,11 @@ func (s *Store) changeTour(ctx context.Context, id string, ifVersion int64, c co
 		return coopmap.Tour{}, err
 	}
 	op := fmt.Sprintf("%s tour %q", opName, id)
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, st, src, err := s.beginTourChange(ctx, op, id)
 	if err != nil {
-		return coopmap.Tour{}, dbError(ctx, op, err)
+		return coopmap.Tour{}, err
 	}
 	defer tx.Rollback()
-	st, src, err := tourState(ctx, tx, id)
-	if err != nil {
-		return coopmap.Tour{}, dbError(ctx, op, err)
-	}
 	if err := st.Check(id, ifVersion, true); err != nil {
 		return coopmap.Tour{}, err
 	}
@@ -244,15 +240,11 @@ func (s *Store) DeleteTourAs(ctx context.Context, id string, ifVersion int64, c 
 // ifVersion is negative.
 func (s *Store) deleteTour(ctx context.Context, id string, ifVersion int64, c coopmap.Change) (coopmap.Tour, error) {
 	op := fmt.Sprintf("delete tour %q", id)
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, st, src, err := s.beginTourChange(ctx, op, id)
 	if err != nil {
-		return coopmap.Tour{}, dbError(ctx, op, err)
+		return coopmap.Tour{}, err
 	}
 	defer tx.Rollback()
-	st, src, err := tourState(ctx, tx, id)
-	if err != nil {
-		return coopmap.Tour{}, dbError(ctx, op, err)
-	}
 	if ifVersion < 0 {
 		if !st.Live {
 			return coopmap.Tour{}, coopmap.NotFoundf("no tour has id %q", id)
@@ -295,15 +287,11 @@ func (s *Store) RestoreTour(ctx context.Context, id string, ifVersion int64, c c
 		return coopmap.Tour{}, err
 	}
 	op := fmt.Sprintf("restore tour %q", id)
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, st, src, err := s.beginTourChange(ctx, op, id)
 	if err != nil {
-		return coopmap.Tour{}, dbError(ctx, op, err)
+		return coopmap.Tour{}, err
 	}
 	defer tx.Rollback()
-	st, src, err := tourState(ctx, tx, id)
-	if err != nil {
-		return coopmap.Tour{}, dbError(ctx, op, err)
-	}
 	if err := st.Check(id, ifVersion, false); err != nil {
 		return coopmap.Tour{}, err
 	}
@@ -330,6 +318,22 @@ const tourRevisionColumns = `tour_id, source_id, title, region, description, sto
 	at, version, route, op, changed_by, note, deleted`
 
 // scanTourRevision reads one row of tourRevisionColumns.
+// beginTourChange starts the write transaction of a change to tour id and
+// reads the tour's state in it; errors are wrapped as op. On success the
+// caller rolls tx back when it does not commit.
+func (s *Store) beginTourChange(ctx context.Context, op, id string) (*sql.Tx, coopmap.TourState, string, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, coopmap.TourState{}, "", dbError(ctx, op, err)
+	}
+	st, src, err := tourState(ctx, tx, id)
+	if err != nil {
+		tx.Rollback()
+		return nil, coopmap.TourState{}, "", dbError(ctx, op, err)
+	}
+	return tx, st, src, nil
+}
+
 func scanTourRevision(sc interface{ Scan(...any) error }) (coopmap.TourRevision, error) {
 	var rv coopmap.TourRevision
 	t, err := scanTour(extraScan{sc, []any{&rv.Op, textCol{&rv.By}, textCol{&rv.Note}, &rv.Deleted}})
