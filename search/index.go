@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,9 +14,13 @@ import (
 )
 
 // MaxRecords bounds the records one Index holds over all its sources
-// (about 300 bytes each, so some 600 MB at the limit). A store holding
-// more makes Refresh, and so Search and Nearest, fail with
-// coopmap.CodeTooLarge.
+// (about 300 bytes each, so some 600 MB at the limit), unless
+// Options.MaxRecords sets another bound. A store whose co-op and overlay
+// sources hold more makes Refresh fail with coopmap.CodeTooLarge without
+// reading any record; Search and Nearest then fail the same way, or, when
+// an earlier refresh succeeded, answer from that snapshot, which lacks the
+// records added since. The count is the sources' FeatureCount; should
+// those understate, reading stops one record past the bound.
 const MaxRecords = 2_000_000
 
 // Reader is what an Index reads from a store; coopmap.Reader (either
@@ -34,6 +39,25 @@ type Options struct {
 	// every call (one small query), so an import shows up in the very
 	// next search.
 	CheckEvery time.Duration
+	// MaxRecords bounds the records the index holds; zero is the
+	// package's MaxRecords. Tests set a small one.
+	MaxRecords int
+}
+
+// overLimit is the error of a refresh refused because the store's
+// indexed sources hold more records than limit: records is the sum of
+// their feature counts as the store reports them, or, when those
+// understate it, how far the index got.
+func overLimit(records string, limit int) error {
+	return coopmap.Errorf(coopmap.CodeTooLarge, "the search index holds at most %d records and the store's co-op and overlay sources hold %s; search and nearest cannot answer until records are removed", limit, records)
+}
+
+// maxRecords is the bound of Options.MaxRecords, or MaxRecords.
+func (x *Index) maxRecords() int {
+	if x.opts.MaxRecords > 0 {
+		return x.opts.MaxRecords
+	}
+	return MaxRecords
 }
 
 // Index is an in-memory search index over every co-op and overlay source
@@ -116,8 +140,8 @@ func (x *Index) current(ctx context.Context) (*snapshot, error) {
 
 // Refresh brings the index up to date with the store: sources whose
 // Version changed are re-read and re-indexed, new ones added, deleted ones
-// dropped. It returns the store's error, or CodeTooLarge past MaxRecords;
-// the previous snapshot then stays in use.
+// dropped. It returns the store's error, or CodeTooLarge past MaxRecords
+// (or Options.MaxRecords); the previous snapshot then stays in use.
 func (x *Index) Refresh(ctx context.Context) error {
 	_, err := x.refresh(ctx)
 	return err
@@ -148,6 +172,18 @@ func (x *Index) refresh(ctx context.Context) (*snapshot, error) {
 		x.lastCheck.Store(time.Now().UnixNano())
 		return old, nil
 	}
+	// Refuse at once, before reading any record, when the store's own
+	// counts are over the bound: a refresh is attempted by every search
+	// while the index is out of date, so a failing one must be cheap.
+	limit, declared := x.maxRecords(), 0
+	for _, src := range srcs {
+		if indexed(src.Kind) {
+			declared += src.FeatureCount
+		}
+	}
+	if declared > limit {
+		return nil, overLimit(strconv.Itoa(declared), limit)
+	}
 	ns := &snapshot{byID: map[string]*shard{}}
 	total := 0
 	for _, src := range srcs {
@@ -161,7 +197,7 @@ func (x *Index) refresh(ctx context.Context) (*snapshot, error) {
 			}
 		}
 		if sh == nil {
-			if sh, err = x.build(ctx, src, MaxRecords-total); err != nil {
+			if sh, err = x.build(ctx, src, limit-total, limit); err != nil {
 				return nil, err
 			}
 		}
@@ -191,15 +227,16 @@ func (s *snapshot) upToDate(srcs []coopmap.Source) bool {
 	return n == len(s.shards)
 }
 
-// build reads and indexes one source, refusing more than room records.
-func (x *Index) build(ctx context.Context, src coopmap.Source, room int) (*shard, error) {
+// build reads and indexes one source, refusing more than room records
+// (limit is the index's bound, for the error).
+func (x *Index) build(ctx context.Context, src coopmap.Source, room, limit int) (*shard, error) {
 	sh := &shard{src: src, text: newTextIndex()}
 	for f, err := range x.r.SourceFeatures(ctx, src.ID) {
 		if err != nil {
 			return nil, fmt.Errorf("search: reading source %s: %w", src.ID, err)
 		}
 		if len(sh.recs) >= room {
-			return nil, coopmap.Errorf(coopmap.CodeTooLarge, "the search index holds at most %d records", MaxRecords)
+			return nil, overLimit("more", limit)
 		}
 		sh.recs = append(sh.recs, newRecord(f))
 	}

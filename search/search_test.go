@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"github.com/coopmap/coopmap"
 )
 
@@ -297,9 +299,62 @@ func TestTooManyRecords(t *testing.T) {
 	m := newMemReader()
 	m.put("coops", coopmap.KindCoops, fixture()...)
 	x := newTestIndex(t, m)
-	sh, err := x.build(context.Background(), coopmap.Source{ID: "coops"}, 3)
+	sh, err := x.build(context.Background(), coopmap.Source{ID: "coops"}, 3, 3)
 	if sh != nil || coopmap.ErrorCode(err) != coopmap.CodeTooLarge {
 		t.Errorf("build past the limit: %v", err)
+	}
+}
+
+// TestMaxRecords checks the index's bound with a small Options.MaxRecords
+// (the real one would need 2,000,000 records): a store over it is refused
+// from the sources' counts without reading a record, search and nearest
+// say so, and an index built before the store grew past it keeps
+// answering from what it has.
+func TestMaxRecords(t *testing.T) {
+	ctx := context.Background()
+	m := newMemReader()
+	m.put("coops", coopmap.KindCoops, fixture()...) // 10 records
+	m.put("tours", coopmap.KindTours)               // not indexed
+	x := New(m, nil, Options{MaxRecords: 9})
+	err := x.Refresh(ctx)
+	if coopmap.ErrorCode(err) != coopmap.CodeTooLarge || !strings.Contains(err.Error(), "at most 9 records") || !strings.Contains(err.Error(), "hold 10") {
+		t.Fatalf("Refresh over the bound: %v", err)
+	}
+	if n := m.reads.Load(); n != 0 {
+		t.Errorf("%d sources read; the counts alone should refuse", n)
+	}
+	if _, err := x.Search(ctx, Query{Text: "suma"}); coopmap.ErrorCode(err) != coopmap.CodeTooLarge {
+		t.Errorf("Search over the bound: %v", err)
+	}
+	if _, err := x.Nearest(ctx, NearQuery{Point: orb.Point{-2.6, 51.5}}); coopmap.ErrorCode(err) != coopmap.CodeTooLarge {
+		t.Errorf("Nearest over the bound: %v", err)
+	}
+
+	// A store whose counts understate is stopped one record past the bound.
+	m.mu.Lock()
+	src := m.sources["coops"]
+	src.FeatureCount = 1
+	m.sources["coops"] = src
+	m.mu.Unlock()
+	if err := x.Refresh(ctx); coopmap.ErrorCode(err) != coopmap.CodeTooLarge || !strings.Contains(err.Error(), "hold more") {
+		t.Errorf("Refresh with understated counts: %v", err)
+	}
+
+	// Built at the bound, then grown past it: the old snapshot answers.
+	x = New(m, nil, Options{MaxRecords: 10})
+	m.put("coops", coopmap.KindCoops, fixture()...)
+	if hits := search(t, x, "suma"); len(hits) != 1 {
+		t.Fatalf("at the bound: %v", ids(hits))
+	}
+	m.put("orchards", coopmap.KindFeatures, coop("O1", "Zanzibar Orchard", "", "", "", "", 0, 51))
+	if err := x.Refresh(ctx); coopmap.ErrorCode(err) != coopmap.CodeTooLarge {
+		t.Errorf("Refresh past the bound: %v", err)
+	}
+	if hits := search(t, x, "suma"); len(hits) != 1 {
+		t.Errorf("past the bound, the old snapshot: %v", ids(hits))
+	}
+	if hits := search(t, x, "zanzibar"); len(hits) != 0 {
+		t.Errorf("past the bound, a record of the new source: %v", ids(hits))
 	}
 }
 

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 
 	"github.com/coopmap/coopmap"
+	"github.com/coopmap/coopmap/geo"
 	"github.com/coopmap/coopmap/route"
 )
 
@@ -32,11 +32,11 @@ const MaxSpecBytes = MaxStops * (coopmap.MaxShort + 64)
 // location at its last "@".
 //
 // The error names the stop ("stops[2]"): CodeInvalid for an empty stop, a
-// malformed, NaN, infinite or out-of-range location, a named point
-// without one, or a ref that looks like a record id of a source r holds
-// ("coops-uk.R999") but names no record there; CodeTooLarge for more than
-// MaxStops stops or a string longer than MaxSpecBytes; r's error when it
-// fails.
+// malformed, NaN, infinite, hexadecimal ("0x1p3") or out-of-range
+// location (geo.ParseDecimal), a named point without one, or a ref that
+// looks like a record id of a source r holds ("coops-uk.R999") but names
+// no record there; CodeTooLarge for more than MaxStops stops or a string
+// longer than MaxSpecBytes; r's error when it fails.
 func ParseStops(ctx context.Context, r coopmap.Reader, spec string) ([]coopmap.Stop, error) {
 	if len(spec) > MaxSpecBytes {
 		return nil, &coopmap.Error{Code: coopmap.CodeTooLarge, Field: "stops", Message: fmt.Sprintf("is %d bytes long; the limit is %d", len(spec), MaxSpecBytes)}
@@ -116,9 +116,9 @@ func parseLonLat(s string) (orb.Point, error) {
 	}
 	var p orb.Point
 	for j, v := range []string{lon, lat} {
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return p, fmt.Errorf("%q is not a number", clip(strings.TrimSpace(v)))
+		f, err := geo.ParseDecimal(strings.TrimSpace(v))
+		if err != nil {
+			return p, fmt.Errorf("%q is %v", clip(strings.TrimSpace(v)), err)
 		}
 		p[j] = f
 	}

@@ -3,12 +3,12 @@ package web
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coopmap/coopmap"
 	"github.com/coopmap/coopmap/geo"
@@ -97,11 +97,11 @@ func itemsQuery(v url.Values, queryables []string) (coopmap.Query, error) {
 		}
 		q.Updated = r
 	}
-	if t := v.Get("q"); len(t) > coopmap.MaxQueryText {
-		return q, coopmap.Invalidf("q", "is %d bytes long; the limit is %d", len(t), coopmap.MaxQueryText)
-	} else {
-		q.Text = t
+	text, err := queryText(v, coopmap.MaxQueryText)
+	if err != nil {
+		return q, err
 	}
+	q.Text = text
 	if v.Has("sortby") {
 		s, err := parseSortBy(v.Get("sortby"))
 		if err != nil {
@@ -130,6 +130,21 @@ func itemsQuery(v url.Values, queryables []string) (coopmap.Query, error) {
 	return q, nil
 }
 
+// queryText reads the free-text parameter q of /collections/{id}/items,
+// downloads and /search: at most max bytes of UTF-8 ("" when absent).
+// Text that is not UTF-8 would fold to nothing and match nothing
+// silently, so it is an invalid error naming q, as is one over max.
+func queryText(v url.Values, max int) (string, error) {
+	t := v.Get("q")
+	switch {
+	case len(t) > max:
+		return "", coopmap.Invalidf("q", "is %d bytes long; the limit is %d", len(t), max)
+	case !utf8.ValidString(t):
+		return "", coopmap.Invalidf("q", "is not valid UTF-8")
+	}
+	return t, nil
+}
+
 // parseBBox reads a bbox parameter: four numbers (minLon,minLat,maxLon,
 // maxLat) or six (with heights, which are ignored), in CRS84. minLon >
 // maxLon crosses the antimeridian.
@@ -140,8 +155,8 @@ func parseBBox(s string) (geo.BBox, error) {
 	}
 	nums := make([]float64, len(parts))
 	for i, p := range parts {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || strings.ContainsAny(p, "xXpP_") { // no hex floats (0x1p3)
+		f, err := geo.ParseDecimal(strings.TrimSpace(p))
+		if err != nil {
 			return geo.BBox{}, coopmap.Invalidf("bbox", "number %d (%q) is not a finite decimal number", i+1, clipParam(p))
 		}
 		nums[i] = f

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/coopmap/coopmap"
 	"github.com/coopmap/coopmap/route"
@@ -40,7 +41,7 @@ func finiteLonLat(t *testing.T, input string, lon, lat float64) {
 func FuzzItemsQuery(f *testing.F) {
 	for _, s := range []string{"", "limit=10&bbox=-1,50,1,52", "bbox=0x1p3,50,9,51", "bbox=NaN,1,2,3", "bbox=170,-10,-170,10",
 		"bbox=0,50,0,1,51,10", "datetime=2024-01-01/..", "datetime=../2024-05-01T12:00:00Z", "sortby=-name", "limit=99999999999999999999",
-		"q=caf%C3%A9&sector=Food", "f=json&after=abc", "crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FOGC%2F1.3%2FCRS84", "%zz", "a=1&a=2"} {
+		"q=caf%C3%A9&sector=Food", "q=caf%C3", "f=json&after=abc", "crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FOGC%2F1.3%2FCRS84", "%zz", "a=1&a=2"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -66,6 +67,9 @@ func FuzzItemsQuery(f *testing.F) {
 		}
 		if r := q.Updated; !r.From.IsZero() && !r.To.IsZero() && r.To.Before(r.From) {
 			t.Fatalf("%q: accepted datetime %v", raw, r)
+		}
+		if !utf8.ValidString(q.Text) {
+			t.Fatalf("%q: accepted q %q, which is not UTF-8", raw, q.Text)
 		}
 	})
 }

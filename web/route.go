@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/coopmap/coopmap"
+	"github.com/coopmap/coopmap/geo"
 	"github.com/coopmap/coopmap/route"
 	"github.com/coopmap/coopmap/tours"
 )
@@ -78,8 +79,8 @@ func routeParams(raw string) ([]orb.Point, route.Options, error) {
 			return nil, opts, coopmap.Invalidf(field, "%q is not lon,lat", clipParam(p))
 		}
 		for j, s := range []string{lon, lat} {
-			f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || strings.ContainsAny(s, "xXpP_") { // no hex floats (0x1p3)
+			f, err := geo.ParseDecimal(strings.TrimSpace(s))
+			if err != nil {
 				return nil, opts, coopmap.Invalidf(field, "%q is not a number", clipParam(s))
 			}
 			pts[i][j] = f

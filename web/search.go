@@ -12,6 +12,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/coopmap/coopmap"
+	"github.com/coopmap/coopmap/geo"
 	"github.com/coopmap/coopmap/postcodes"
 	"github.com/coopmap/coopmap/search"
 )
@@ -31,7 +32,11 @@ func (s *Server) searchHandler(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := search.Query{Text: v.Get("q"), Sources: sourceList(v)}
+	text, err := queryText(v, search.MaxQuery)
+	if err != nil {
+		return err
+	}
+	q := search.Query{Text: text, Sources: sourceList(v)}
 	if strings.TrimSpace(q.Text) == "" {
 		return coopmap.Invalidf("q", "is required: give the words, name or postcode to search for")
 	}
@@ -130,8 +135,8 @@ func floatParam(v url.Values, name string) (float64, error) {
 		return 0, coopmap.Invalidf(name, "is required")
 	}
 	s := v.Get(name)
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || strings.ContainsAny(s, "xXpP_") {
+	f, err := geo.ParseDecimal(s)
+	if err != nil {
 		return 0, coopmap.Invalidf(name, "%q is not a finite decimal number", clipParam(s))
 	}
 	return f, nil

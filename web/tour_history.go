@@ -99,6 +99,9 @@ func (s *Server) tourHistory(w http.ResponseWriter, r *http.Request) error {
 	if _, err := params(r.URL.RawQuery, "f"); err != nil {
 		return err
 	}
+	if _, err := negotiate(r, formatJSON); err != nil { // f=json or none: a history is JSON only
+		return err
+	}
 	te, err := s.tourEditor()
 	if err != nil {
 		return err

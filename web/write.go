@@ -141,10 +141,11 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 
 // decodeJSON reads a JSON body of at most limit bytes, with a
 // Content-Type of JSON (or GeoJSON, or with merge set a merge patch), into
-// dst, refusing fields dst does not have. Errors name what is wrong: 415
-// "Content-Type", 413 "body", 400 "body" for malformed JSON, or 400 naming
-// the unknown field or the field of the wrong type. An empty body is
-// allowed when optional is set, leaving dst as it is.
+// dst, refusing fields dst does not have (unmarshalBody). Errors name what
+// is wrong: 415 "Content-Type", 413 "body", 400 "body" for malformed JSON
+// or bytes that are not UTF-8, or 400 naming the unknown field, the field
+// of the wrong type or the member given twice. An empty body is allowed
+// when optional is set, leaving dst as it is.
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any, optional bool) error {
 	if optional && r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
 		return nil
@@ -163,7 +164,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any, op
 	if optional && len(bytes.TrimSpace(b)) == 0 {
 		return nil
 	}
-	return unmarshalStrict(b, dst, "")
+	return unmarshalBody(b, dst)
 }
 
 // unmarshalStrict decodes one JSON value from b into dst, refusing unknown

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/coopmap/coopmap"
 	"github.com/coopmap/coopmap/postcodes"
 	"github.com/coopmap/coopmap/search"
 	"github.com/coopmap/coopmap/web"
@@ -88,6 +89,21 @@ func serveFlags(stderr io.Writer, getenv func(string) string, c *Config) *flag.F
 	return fs
 }
 
+// warmSearch builds the search index so the first search need not. A
+// failure only means the first search tries again, except a store over
+// the index's record limit (search.MaxRecords), which is logged as an
+// error: /search and /nearest answer 413 until records are removed.
+func warmSearch(ctx context.Context, index *search.Index, log *slog.Logger) {
+	err := index.Refresh(ctx)
+	switch {
+	case err == nil || ctx.Err() != nil:
+	case coopmap.ErrorCode(err) == coopmap.CodeTooLarge:
+		log.Error("search is off: the store holds more records than the search index's limit; /search and /nearest answer 413 until records are removed", "err", err)
+	default:
+		log.Warn("search index not built yet", "err", err)
+	}
+}
+
 // serveWith opens the store and serves until ctx ends, then shuts down
 // gracefully: the listener closes at once and in-flight requests get
 // c.ShutdownTimeout to finish. onListen, if set, learns the bound address.
@@ -110,11 +126,7 @@ func serveWith(ctx context.Context, c Config, log *slog.Logger, onListen func(ne
 	defer func() { <-warmed }() // before the store closes
 	go func() {
 		defer close(warmed)
-		// Warm the search index so the first search need not build it;
-		// a failure here only means the first search tries again.
-		if err := index.Refresh(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("search index not built yet", "err", err)
-		}
+		warmSearch(ctx, index, log)
 	}()
 
 	wcfg := web.Config{GeoPackage: writeGeoPackage, Search: index, TileCacheBytes: tileCacheBytes(c.TileCacheMB), TileMaxZoom: c.TileMaxZoom, TileEmbedded: c.TileEmbedded, Graph: graph, Basemap: c.Basemap, CycleLayer: c.CycleLayer,

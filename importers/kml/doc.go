@@ -5,11 +5,15 @@
 // it closes. A KMZ (a zip archive, recognised by its first bytes) is
 // copied to a temporary file, at most MaxKMZSize bytes, because zip needs
 // random access; Parse then reads its doc.kml, or failing that the first
-// .kml entry, refusing archives with more than MaxKMZEntries entries and
-// stopping after MaxKMLSize uncompressed bytes whatever the archive
-// claims. An archive with an entry whose path is absolute, has a drive
-// letter or backslash, or climbs out with "..", is refused (CodeInvalid):
-// nothing is ever extracted, but such an archive is hostile. Nothing else in the archive (images, models) is read, and the
+// .kml entry, refusing archives with more than MaxKMZEntries entries. A
+// KML whose declared uncompressed size is over MaxKMLSize, or (over 8 MiB)
+// more than MaxKMZRatio times its compressed size, is refused before it
+// is inflated, so a zip bomb costs neither time nor memory; the declared
+// size binds (archive/zip inflates no further), and reading stops after
+// MaxKMLSize bytes in any case. An archive with an entry whose path is
+// absolute, has a drive letter or backslash, or climbs out with "..", is
+// refused (CodeInvalid): nothing is ever extracted, but such an archive is
+// hostile. Nothing else in the archive (images, models) is read, and the
 // temporary file is removed before Parse returns.
 //
 // # Geometry

@@ -31,16 +31,16 @@ var _ importers.Parser = Parse
 // a KMZ holding a .kml file, is not well-formed XML or zip (including when
 // it ends early), is in an unsupported encoding or has a DOCTYPE declaring
 // entities, and CodeTooLarge when it breaks MaxDepth, MaxTokenSize,
-// MaxKMZSize, MaxKMZEntries or MaxKMLSize; ctx.Err() when ctx ends; the
-// error of e.Feature unchanged; otherwise the read or temporary-file
-// error, wrapped.
+// MaxKMZSize, MaxKMZEntries, MaxKMLSize or MaxKMZRatio; ctx.Err() when
+// ctx ends; the error of e.Feature unchanged; otherwise the read or
+// temporary-file error, wrapped.
 func Parse(ctx context.Context, r io.Reader, name string, e importers.Emitter) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	br := bufio.NewReader(r)
 	if b, err := br.Peek(4); err == nil && string(b) == "PK\x03\x04" {
-		return parseKMZ(ctx, br, name, e, kmzLimits{MaxKMZSize, MaxKMZEntries, MaxKMLSize})
+		return parseKMZ(ctx, br, name, e, defaultKMZLimits())
 	}
 	return parseKML(ctx, br, name, e)
 }

@@ -25,9 +25,22 @@ const (
 	// MaxKMZEntries bounds the number of files in the archive.
 	MaxKMZEntries = 1000
 	// MaxKMLSize bounds the uncompressed size of the KML read from the
-	// archive, counted as it is read rather than taken from the archive's
-	// own claim.
+	// archive. A KML that declares more in the archive's directory is
+	// refused before a byte is inflated; archive/zip refuses to inflate
+	// more than the declared size, and the bytes are counted as they are
+	// read too.
 	MaxKMLSize = 256 << 20
+	// MaxKMZRatio bounds how many times larger than its compressed size
+	// a KML of more than 8 MiB may declare itself. Real KML (names,
+	// descriptions and coordinates that differ from placemark to
+	// placemark) deflates 3 to 20 times; a zip bomb's text thousands of
+	// times (deflate's ceiling is about 1,030). Such an archive is
+	// refused before it is inflated, so it costs neither the time nor the
+	// memory of decompressing it.
+	MaxKMZRatio = 100
+	// kmzRatioFloor is the declared size under which MaxKMZRatio is not
+	// applied: a small, highly repetitive KML is harmless.
+	kmzRatioFloor = 8 << 20
 )
 
 var errKMLSize = errors.New("KML in KMZ over the size limit")
@@ -37,6 +50,13 @@ type kmzLimits struct {
 	size    int64
 	entries int
 	kml     int64
+	// ratio and ratioFloor are MaxKMZRatio and kmzRatioFloor.
+	ratio, ratioFloor uint64
+}
+
+// defaultKMZLimits are the limits Parse applies.
+func defaultKMZLimits() kmzLimits {
+	return kmzLimits{size: MaxKMZSize, entries: MaxKMZEntries, kml: MaxKMLSize, ratio: MaxKMZRatio, ratioFloor: kmzRatioFloor}
 }
 
 // parseKMZ buffers a KMZ to a temporary file and parses its KML.
@@ -81,6 +101,9 @@ func parseKMZ(ctx context.Context, r io.Reader, name string, e importers.Emitter
 	if doc == nil {
 		return coopmap.Errorf(coopmap.CodeInvalid, "not a KMZ: the zip archive holds no .kml file")
 	}
+	if err := checkDeclared(doc, lim); err != nil {
+		return err
+	}
 	rc, err := doc.Open()
 	if err != nil {
 		return coopmap.Errorf(coopmap.CodeInvalid, "KMZ: cannot open %s: %v", clip(doc.Name), strings.TrimPrefix(err.Error(), "zip: "))
@@ -94,6 +117,22 @@ func parseKMZ(ctx context.Context, r io.Reader, name string, e importers.Emitter
 		return coopmap.Errorf(coopmap.CodeInvalid, "KMZ: %s is damaged: %v", clip(doc.Name), err)
 	}
 	return err
+}
+
+// checkDeclared refuses, before anything is inflated, a KML entry whose
+// declared uncompressed size is over the limit or over lim.ratio times its
+// compressed size (a zip bomb). The declared size binds: archive/zip
+// stops with ErrFormat past it.
+func checkDeclared(doc *zip.File, lim kmzLimits) error {
+	size, packed := doc.UncompressedSize64, max(doc.CompressedSize64, 1)
+	switch {
+	case size > uint64(lim.kml):
+		return coopmap.Errorf(coopmap.CodeTooLarge, "%s in the KMZ is larger than the limit of %d bytes: it declares %d bytes uncompressed", clip(doc.Name), lim.kml, size)
+	case size > lim.ratioFloor && size/packed > lim.ratio:
+		return coopmap.Errorf(coopmap.CodeTooLarge, "%s in the KMZ expands %d times (%d bytes to %d); more than %d times is refused as a zip bomb",
+			clip(doc.Name), size/packed, doc.CompressedSize64, size, lim.ratio)
+	}
+	return nil
 }
 
 // safeEntry reports whether a zip entry name is a plain relative path: not

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -162,8 +163,11 @@ func HostileRequest(c HostileCase, base, dir string, vars map[string]string) (*h
 // property is N arrays deep, "gen:nested-object:N" N objects deep,
 // "gen:many-properties:N" a feature with N properties,
 // "gen:tour-stops:N" a tour of N stops, "gen:csv-line:N" a CSV whose one
-// record is N MiB long, "gen:csv-rows:N" N MiB of valid CSV rows, "gen:zip-bomb" a KMZ whose doc.kml expands from about 300 KB to 300
-// MB, "gen:zip-slip" a zip whose entries climb out with ../.
+// record is N MiB long, "gen:csv-rows:N" N MiB of valid CSV rows,
+// "gen:zip-bomb" a KMZ whose doc.kml expands from about 300 KB to 300 MB
+// ("gen:zip-bomb:N" from N KB to N MB), "gen:kml-text:N" a KML whose
+// one name is N MiB of text, "gen:zip-slip" a zip whose entries climb out
+// with ../.
 func HostileBody(dir, spec string, vars map[string]string) ([]byte, error) {
 	kind, arg, _ := strings.Cut(spec, ":")
 	switch {
@@ -188,7 +192,9 @@ func HostileBody(dir, spec string, vars map[string]string) ([]byte, error) {
 		case "nested-object":
 			return []byte(`{"type":"Feature","geometry":{"type":"Point","coordinates":[0,51]},"properties":{"deep":` + strings.Repeat(`{"a":`, k) + "1" + strings.Repeat("}", k) + `}}`), nil
 		case "zip-bomb":
-			return zipBomb()
+			return zipBomb(cmp.Or(k, 300))
+		case "kml-text":
+			return []byte(`<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>` + strings.Repeat("lol ", k<<20/4) + `</name></Document></kml>`), nil
 		case "zip-slip":
 			return zipOf(map[string][]byte{"doc.kml": []byte(`<kml xmlns="http://www.opengis.net/kml/2.2"><Document/></kml>`),
 				"../../../../tmp/coopmap-zip-slip.kml": []byte(`<kml xmlns="http://www.opengis.net/kml/2.2"><Document/></kml>`)})
@@ -218,9 +224,9 @@ func HostileBody(dir, spec string, vars map[string]string) ([]byte, error) {
 	return nil, fmt.Errorf("body %q: unknown", spec)
 }
 
-// zipBomb is a KMZ of about 300 KB whose doc.kml is 300 MB of text,
-// written in chunks so that the test never holds it whole.
-func zipBomb() ([]byte, error) {
+// zipBomb is a KMZ of about mb KB whose doc.kml is mb MB of text, written
+// in chunks so that the test never holds it whole.
+func zipBomb(mb int) ([]byte, error) {
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
 	w, err := zw.Create("doc.kml")
@@ -229,7 +235,7 @@ func zipBomb() ([]byte, error) {
 	}
 	chunk := []byte(strings.Repeat("lol ", 1<<14))
 	fmt.Fprint(w, `<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>`)
-	for range 300 << 20 / len(chunk) {
+	for range mb << 20 / len(chunk) {
 		if _, err := w.Write(chunk); err != nil {
 			return nil, err
 		}
