@@ -35,6 +35,8 @@ func (s *Server) Handler() http.Handler {
 
 	s.ogcRoutes(r)   // OGC API – Features: /, /conformance, /api, /collections/…
 	s.writeRoutes(r) // the write API: edits, history, suggestions, uploads, tours (write.go)
+	// a source's metadata history and revert (source_history.go)
+	s.sourceHistoryRoutes(r)
 
 	r.With(s.guards.search).Get("/search", s.handle(s.searchHandler))
 	r.With(s.guards.search).Get("/nearest", s.handle(s.nearestHandler))

@@ -393,6 +393,9 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) error {
 	if _, err := params(r.URL.RawQuery, "f"); err != nil {
 		return err
 	}
+	if _, err := negotiate(r, formatJSON); err != nil { // f=json or none: a history is JSON only
+		return err
+	}
 	ed, err := s.editor()
 	if err != nil {
 		return err
@@ -510,9 +513,7 @@ func (s *Server) patchCollection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return preconditionFailed(w, err, "")
 	}
-	w.Header().Set("ETag", bareVersionTag(src.Version))
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, src)
+	return writeSource(w, src) // source_history.go
 }
 
 // actionVersion checks the query of a POST …/{action} on a record or a

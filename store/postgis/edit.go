@@ -469,41 +469,12 @@ const updateSourceMetaSQL = `UPDATE sources SET title = $2, description = $3, li
 	updated_at = $11, version = version + 1
 WHERE id = $1`
 
-// UpdateSourceMeta replaces a source's metadata; see coopmap.Editor.
+// UpdateSourceMeta replaces a source's metadata, keeping the new version
+// in its metadata history (source_history.go); see coopmap.Editor.
 func (s *Store) UpdateSourceMeta(ctx context.Context, src coopmap.Source, ifVersion int64, c coopmap.Change) (coopmap.Source, error) {
-	out, err := s.updateSourceMeta(ctx, src, ifVersion, c)
-	if err != nil {
-		return coopmap.Source{}, fmt.Errorf("postgis: update source %q: %w", src.ID, ctxErr(ctx, err))
-	}
-	return out, nil
-}
-
-func (s *Store) updateSourceMeta(ctx context.Context, src coopmap.Source, ifVersion int64, c coopmap.Change) (coopmap.Source, error) {
-	if err := c.Validate(); err != nil {
-		return coopmap.Source{}, err
-	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return coopmap.Source{}, err
-	}
-	defer rollback(ctx, tx)
-	old, err := lockSource(ctx, tx, src.ID)
-	if err != nil {
-		return coopmap.Source{}, err
-	}
-	if src, err = coopmap.UpdatedMeta(old, src, ifVersion); err != nil {
-		return coopmap.Source{}, err
-	}
-	_, err = tx.Exec(ctx, updateSourceMetaSQL, src.ID, src.Title, src.Description, src.Licence.ID, src.Licence.Name,
-		src.Licence.URL, src.Attribution, src.Owner, src.Origin, timePtr(storedTime(src.RetrievedAt)), now())
-	if err != nil {
-		return coopmap.Source{}, err
-	}
-	out, err := scanSource(tx.QueryRow(ctx, sourceSQL, src.ID))
-	if err != nil {
-		return coopmap.Source{}, err
-	}
-	return out, tx.Commit(ctx)
+	return s.changeSourceMeta(ctx, "update", src.ID, coopmap.OpUpdate, c, func(_ pgx.Tx, old coopmap.Source) (coopmap.Source, error) {
+		return coopmap.UpdatedMeta(old, src, ifVersion)
+	})
 }
 
 const (

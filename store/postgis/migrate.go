@@ -15,7 +15,7 @@ import (
 
 // LatestSchemaVersion is the schema version this code needs: the number of
 // the last migration in migrations/postgis.
-const LatestSchemaVersion = 4
+const LatestSchemaVersion = 5
 
 // ErrSchemaVersion matches (with errors.Is) every *SchemaError, so callers
 // can tell a database that is up but at the wrong version from one that

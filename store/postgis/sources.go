@@ -213,6 +213,11 @@ func (s *Store) replaceSource(ctx context.Context, src coopmap.Source, features 
 			return coopmap.ReplaceResult{}, err
 		}
 	}
+	if op := coopmap.ImportMetaOp(created, !sameMetadata(old, src)); op != "" {
+		if err := recordSourceMeta(ctx, tx, src.ID, op, coopmap.Change{}, t); err != nil {
+			return coopmap.ReplaceResult{}, err
+		}
+	}
 	if res.Source, err = scanSource(tx.QueryRow(ctx, sourceSQL, src.ID)); err != nil {
 		return coopmap.ReplaceResult{}, err
 	}

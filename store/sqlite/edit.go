@@ -410,41 +410,12 @@ func (s *Store) DeletedFeatures(ctx context.Context, sourceID string, limit int)
 	return out, nil
 }
 
-// UpdateSourceMeta replaces a source's metadata; see coopmap.Editor.
+// UpdateSourceMeta replaces a source's metadata, keeping the new version
+// in its metadata history (source_history.go); see coopmap.Editor.
 func (s *Store) UpdateSourceMeta(ctx context.Context, src coopmap.Source, ifVersion int64, c coopmap.Change) (coopmap.Source, error) {
-	if err := c.Validate(); err != nil {
-		return coopmap.Source{}, err
-	}
-	op := fmt.Sprintf("update source %q", src.ID)
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return coopmap.Source{}, dbError(ctx, op, err)
-	}
-	defer tx.Rollback()
-	old, err := loadSource(ctx, tx, src.ID)
-	if err != nil {
-		return coopmap.Source{}, dbError(ctx, op, err)
-	}
-	if src, err = coopmap.UpdatedMeta(old, src, ifVersion); err != nil {
-		return coopmap.Source{}, err
-	}
-	now := storeTime(time.Now())
-	if _, err := tx.ExecContext(ctx, updateSourceMetadata, textArg(src.Title), textArg(src.Description),
-		src.Licence.ID, textArg(src.Licence.Name), textArg(src.Licence.URL), src.Attribution,
-		textArg(src.Owner), textArg(src.Origin), timeArg(src.RetrievedAt), src.ID); err != nil {
-		return coopmap.Source{}, dbError(ctx, op, err)
-	}
-	if err := bumpSource(ctx, tx, src.ID, 0, now); err != nil {
-		return coopmap.Source{}, dbError(ctx, op, err)
-	}
-	out, err := loadSource(ctx, tx, src.ID)
-	if err != nil {
-		return coopmap.Source{}, dbError(ctx, op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return coopmap.Source{}, dbError(ctx, op, err)
-	}
-	return out, nil
+	return s.changeSourceMeta(ctx, "update", src.ID, coopmap.OpUpdate, c, func(_ *sql.Tx, old coopmap.Source) (coopmap.Source, error) {
+		return coopmap.UpdatedMeta(old, src, ifVersion)
+	})
 }
 
 const suggestionColumns = `id, source_id, feature_id, base_version, proposed, proposed_geom, name, contact, note,

@@ -135,6 +135,11 @@ func (s *Store) ReplaceSource(ctx context.Context, src coopmap.Source, features 
 		}
 	}
 	metaChanged := !exists || !sameMetadata(old, src)
+	if metaOp := coopmap.ImportMetaOp(!exists, metaChanged); metaOp != "" {
+		if err := recordSourceMeta(ctx, tx, src.ID, metaOp, coopmap.Change{}, now); err != nil {
+			return res, dbError(ctx, op, err)
+		}
+	}
 
 	count := old.FeatureCount // a tours source counts its tours
 	if features == nil {

@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener) {
 	}
 	tests = append(tests, editTests...)
 	tests = append(tests, tourEditTests...)
+	tests = append(tests, sourceHistoryTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

@@ -251,6 +251,13 @@ func writeEndpoints() []writeEndpoint {
 			}
 			return req{method: "PATCH", path: "/collections/coops", body: jsonBody(map[string]any{"owner": e.uniq("Owner ")}), header: ifMatch(src.Version)}
 		}, 200},
+		{"revert collection", "coops-write", func(t *testing.T, e *writeEnv) req {
+			src, err := e.st.Source(context.Background(), "coops")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return req{method: "POST", path: "/collections/coops/revert?version=1", body: []byte(`{"note":"as imported"}`), header: ifMatch(src.Version)}
+		}, 200},
 		{"import", "orchards-write", func(t *testing.T, e *writeEnv) req {
 			return req{method: "POST", path: "/collections/orchards/import?name=orchards.geojson", body: orchardUpload(e.uniq("Orchard "))}
 		}, 200},
