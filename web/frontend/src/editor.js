@@ -7,7 +7,7 @@
 import './editor-geoman.js';
 import '@geoman-io/leaflet-geoman-free';
 import '@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css';
-import { el, clear } from './dom.js';
+import { el, append, clear } from './dom.js';
 import { token, setToken, authHeaders } from './editor-token.js';
 import { fetchRecord, itemURL, problemText, sendJSON } from './editor-api.js';
 import { openDialog, recordForm, statusLine, describeChange, fieldLabel, pointOf, button } from './editor-form.js';
@@ -19,7 +19,8 @@ const MERGE_PATCH = 'application/merge-patch+json';
  * openSession is the editor's token dialog: enter a token (kept for this
  * tab only) or forget it; with one, links to adding a record (onAdd, on
  * the map), to the deleted records of sources (restorable, with
- * onChanged hearing of each restore) and to the moderation page.
+ * onChanged hearing of each restore), to managing a source
+ * (editor-source.js) and to the moderation page.
  */
 export function openSession({ onAdd, then, sources = [], onChanged } = {}) {
   const d = openDialog('Editor access', { className: 'session-dialog' });
@@ -48,6 +49,7 @@ export function openSession({ onAdd, then, sources = [], onChanged } = {}) {
       el('p', { class: 'editor-buttons' },
         onAdd ? button('Add a record (click the map)', () => { d.close(); onAdd(); }, { class: 'primary', id: 'editor-add' }) : null,
         sources.length ? button('Deleted records', () => { d.close(); openDeleted({ sources, onChanged }); }, { id: 'editor-deleted' }) : null,
+        sources.length ? button('Manage source…', async () => { d.close(); (await import('./editor-source.js')).openSource({ sources }); }, { id: 'editor-source' }) : null,
         el('a', { class: 'button', href: '/moderate' }, 'Moderate suggestions'),
         button('Forget token', () => { setToken(''); render(); }, { id: 'editor-forget' })));
   };
@@ -174,7 +176,7 @@ async function editorDialog({ src, id, lonlat, sources = [], basemap, onChanged 
         el('td', { class: 'mine' }, where6(ch.geometry)), el('td', {}, where6(cur.feature.geometry))));
     }
     const changedBy = Object.keys(now).filter((k) => !['version', 'updated'].includes(k) && text(now[k]) !== text(was[k]) && !(k in ch.properties));
-    clear(conflictSection).append(
+    append(clear(conflictSection), [
       el('h3', { id: 'ed-conflict-h' }, 'Your change and the current version'),
       el('div', { class: 'table-wrap' }, el('table', { class: 'diff' },
         el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Field'), el('th', { scope: 'col' }, 'When you opened it'),
@@ -189,7 +191,7 @@ async function editorDialog({ src, id, lonlat, sources = [], basemap, onChanged 
           form.set(cur.feature);
           show(editSection);
           status.set('Your change was discarded; this is the current version.');
-        }, { id: 'ed-discard' })));
+        }, { id: 'ed-discard' }))]);
     show(conflictSection);
     conflictSection.querySelector('button').focus();
   }

@@ -1,6 +1,7 @@
 // The tour pages' script: the map of one tour (its routed line over the
-// cycle map layer, numbered stops linked to their records) and the cue
-// sheet's print button. The pages themselves are server-rendered
+// cycle map layer, numbered stops linked to their records), the cue
+// sheet's print button and a tour's history (with revert and restore for
+// token holders). The pages themselves are server-rendered
 // (web/templates/pages/tour*.html) and work without it.
 import 'leaflet/dist/leaflet.css';
 import './style.css';
@@ -16,9 +17,61 @@ if (printButton) {
   printButton.addEventListener('click', () => window.print());
 }
 
+// A tour's history, and a deleted tour's restore from the tours list:
+// tour-history.js, loaded when asked for.
+const loadHistory = () => import('./tour-history.js');
+const historySection = document.getElementById('tour-history');
+if (historySection) initHistory(historySection);
+const deletedTours = document.getElementById('deleted-tours');
+if (deletedTours) initDeletedTours(deletedTours);
+
 const box = document.getElementById('tour-map');
 if (box) drawTour(box);
 else document.body.dataset.ready = 'true';
+
+/** initHistory adds the button that shows the tour's history. */
+function initHistory(section) {
+  const list = el('div', { id: 'tour-history-list', class: 'tour-history-list', hidden: true });
+  const toggle = el('button', { type: 'button', id: 'history-button', 'aria-expanded': 'false', 'aria-controls': list.id }, 'Show the history');
+  section.append(el('p', {}, toggle), list);
+  toggle.addEventListener('click', async () => {
+    const open = list.hidden;
+    list.hidden = !open;
+    toggle.setAttribute('aria-expanded', String(open));
+    toggle.textContent = open ? 'Hide the history' : 'Show the history';
+    if (open) (await loadHistory()).showTourHistory(list, section.dataset.tourId);
+  });
+}
+
+/**
+ * tourId reads a tour's id from what was typed: the id, or the tour's
+ * address; "" when it is neither.
+ */
+function tourId(text) {
+  const m = /^(?:.*\/tours\/)?([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)(?:[./?#].*)?$/.exec(String(text).trim().toLowerCase());
+  return m ? m[1] : '';
+}
+
+/**
+ * initDeletedTours makes the tours list's form show the history of a
+ * tour by its id: the API lists no deleted tours, so a deleted one is
+ * found by the id its address had.
+ */
+function initDeletedTours(section) {
+  const input = section.querySelector('#deleted-tour-id');
+  const out = section.querySelector('#deleted-tour-history');
+  section.hidden = false;
+  section.querySelector('form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const id = tourId(input.value);
+    if (!id) {
+      out.replaceChildren(el('p', { class: 'form-error', role: 'alert' }, 'Give a tour id (lower-case letters, digits and hyphens) or the tour’s address.'));
+      input.focus();
+      return;
+    }
+    (await loadHistory()).showTourHistory(out, id);
+  });
+}
 
 async function drawTour(box) {
   const d = box.dataset;

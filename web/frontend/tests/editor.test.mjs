@@ -188,6 +188,7 @@ test('a save over someone else\'s change opens the conflict view, and re-applyin
   const view = await page.locator('.editor-conflict').textContent();
   assert.match(view, /My name for it/);
   assert.match(view, /Description/); // what the other change touched
+  assert.doesNotMatch(view, /\bnull\b/); // no empty note written as text
   await page.screenshot({ path: join(ARTIFACTS, 'editor-conflict.png') });
   await page.locator('#ed-reapply').click();
   await page.locator('.editor-dialog .editor-status.ok', { hasText: 'Saved' }).waitFor();
