@@ -114,7 +114,10 @@ type frontend struct {
 	// recordJS and recordCSS are the record page's bundle, by URL path.
 	recordJS  string
 	recordCSS []string
-	built     time.Time
+	// bootJS is the map's first module (src/boot.js), loaded async ahead
+	// of the rest; empty in a build without it.
+	bootJS string
+	built  time.Time
 }
 
 // configMarker is where index.html takes the map's settings.
@@ -150,6 +153,9 @@ func loadFrontend(files fs.FS) (*frontend, error) {
 	}
 	fe.recordJS = "/" + rec.File
 	fe.recordCSS = entryCSS(entries, "src/record.js", map[string]bool{})
+	if boot, ok := entries["src/boot.js"]; ok {
+		fe.bootJS = "/" + boot.File
+	}
 	return fe, nil
 }
 
@@ -179,12 +185,22 @@ func entryCSS(entries map[string]manifestEntry, key string, seen map[string]bool
 }
 
 // mapConfig is what the map app is told when its page loads, as JSON in
-// the page: the basemap, the sources with their provenance, and the
-// download formats.
+// the page: the basemap, the sources with their provenance, the download
+// formats and the vector tiles' zooms.
 type mapConfig struct {
 	Basemap Basemap     `json:"basemap"`
 	Sources []mapSource `json:"sources"`
 	Formats []string    `json:"formats"`
+	Tiles   mapTiles    `json:"tiles"`
+}
+
+// mapTiles is what the map needs to know of the server's vector tiles to
+// draw a large collection from them (web/frontend/src/tiles.js): MaxZoom
+// is the highest zoom served (--tile-max-zoom), which the map fetches up
+// to and magnifies above; below ClusterBelow every point is clustered.
+type mapTiles struct {
+	MaxZoom      int `json:"maxZoom"`
+	ClusterBelow int `json:"clusterBelow"`
 }
 
 // mapSource is a source as the map knows it.
@@ -260,7 +276,8 @@ func (s *Server) mapApp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cfg := mapConfig{Basemap: s.pages.basemap, Sources: []mapSource{}}
+	opts := s.tiles.render.Options()
+	cfg := mapConfig{Basemap: s.pages.basemap, Sources: []mapSource{}, Tiles: mapTiles{MaxZoom: opts.MaxZoom, ClusterBelow: opts.ClusterBelow}}
 	for _, src := range srcs {
 		if src.Kind == coopmap.KindTours {
 			continue
@@ -290,6 +307,12 @@ func (s *Server) mapApp(w http.ResponseWriter, r *http.Request) error {
 		if src.Kind == coopmap.KindCoops && (len(wanted) == 0 || slices.Contains(wanted, src.ID)) && src.Count <= maxMapPoints {
 			fmt.Fprintf(&b, `<link rel="preload" href="/map/points/%s" as="fetch" crossorigin="anonymous">`, src.ID)
 		}
+	}
+	// The map's first module runs as soon as it arrives, before Leaflet
+	// and the app are evaluated: it hands those points to the clustering
+	// worker (src/boot.js). main.js imports it too; it runs once.
+	if fe.bootJS != "" {
+		fmt.Fprintf(&b, `<script type="module" async crossorigin src="%s"></script>`, fe.bootJS)
 	}
 	b.Write(fe.indexTail)
 	pageHeaders(w, s.pages.csp)

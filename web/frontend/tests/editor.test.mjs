@@ -221,8 +221,9 @@ test('a token holder adds a record by clicking the map and deletes it after conf
   let got = await api(`/collections/coops-uk/items/${id}`);
   assert.equal(got.res.status, 200);
   assert.equal(got.doc.properties.name, 'Browser-added Co-op');
-  // It is on the map at once.
-  assert.ok(await page.locator('.leaflet-marker-icon[title="Browser-added Co-op"]').count() === 1);
+  // It is on the map without a reload (once the clustering worker has it).
+  await page.locator('.leaflet-marker-icon[title="Browser-added Co-op"]').waitFor();
+  assert.equal(await page.locator('.leaflet-marker-icon[title="Browser-added Co-op"]').count(), 1);
   await page.locator('#ed-delete').click();
   await page.locator('#ed-delete-yes').waitFor();
   await page.screenshot({ path: join(ARTIFACTS, 'editor-delete-confirm.png') });
@@ -230,7 +231,7 @@ test('a token holder adds a record by clicking the map and deletes it after conf
   await page.locator('.editor-confirm .editor-status.ok', { hasText: 'Deleted' }).waitFor();
   got = await api(`/collections/coops-uk/items/${id}`);
   assert.equal(got.res.status, 404);
-  assert.equal(await page.locator('.leaflet-marker-icon[title="Browser-added Co-op"]').count(), 0);
+  await page.locator('.leaflet-marker-icon[title="Browser-added Co-op"]').waitFor({ state: 'detached' });
   await page.locator('.editor-dialog .close').click();
   // Forgetting the token removes it from the tab.
   await page.locator('#editor-open').click();

@@ -4,6 +4,10 @@
 // generated overlay of 200,000 points imported from a CSV file
 // (generated.mjs). Every request off the test server (the OSM basemap
 // included) is blocked. Screenshots go to web/frontend/artifacts/.
+//
+// The server serves tiles up to z15 (COOPMAP_TILE_MAX_ZOOM, the
+// --tile-max-zoom flag; its default is 16), so the map must take the max
+// zoom from the page's settings to ask for no tile above it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -16,6 +20,8 @@ const ARTIFACTS = join(ROOT, 'web/frontend/artifacts');
 const BIG = 'big-200k';
 const TOTAL = 200000;
 const MAX_TILE_BYTES = 200000; // tiles.Options.MaxBytes
+const TILE_MAX_ZOOM = 15;
+process.env.COOPMAP_TILE_MAX_ZOOM = String(TILE_MAX_ZOOM); // read by coopmap serve, which startServer spawns
 
 let server;
 let browser;
@@ -165,5 +171,158 @@ test('phone: the tiles draw at 360 px too', async () => {
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, 'no horizontal scroll');
   await page.screenshot({ path: join(ARTIFACTS, 'tiles-phone.png') });
   assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+/** focusMap presses Tab until the map has the focus, as a keyboard user gets there. */
+async function focusMap(page) {
+  for (let i = 0; i < 100; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(() => document.activeElement?.id === 'map')) return;
+  }
+  assert.fail('Tab never reached the map');
+}
+
+const status = (page) => page.locator('#status').textContent();
+
+test('keyboard: Enter on the focused map zooms into the cluster under the cross-hair', async () => {
+  const page = await open(5, 51.5, -0.12, 'source=xss-fixture&');
+  const cross = page.locator('.map-crosshair');
+  assert.equal(await cross.isVisible(), false, 'no cross-hair before the map has keyboard focus');
+  await focusMap(page);
+  await cross.waitFor({ state: 'visible' });
+  const [c, m] = [await cross.boundingBox(), await page.locator('#map').boundingBox()];
+  assert.ok(Math.abs(c.x + c.width / 2 - (m.x + m.width / 2)) <= 2 && Math.abs(c.y + c.height / 2 - (m.y + m.height / 2)) <= 2,
+    `cross-hair ${JSON.stringify(c)} is at the centre of the map ${JSON.stringify(m)}`);
+  assert.match(await page.locator('#map').getAttribute('aria-describedby'), /map-keys/);
+  assert.match(await page.locator('#map-keys').textContent(), /Enter or Space opens what is under the cross-hair/);
+  await page.screenshot({ path: join(ARTIFACTS, 'tiles-keyboard.png') });
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => /#map=7\//.test(location.hash));
+  assert.match(await status(page), /^A cluster of [\d,]+ in Generated 200k: zoomed in to level 7\.$/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'map', 'the map keeps the focus');
+  clean(page);
+  await page.context().close();
+});
+
+test(`max zoom from the settings: z17 magnifies the z${TILE_MAX_ZOOM} tiles; Space opens the record under the cross-hair`, async () => {
+  const page = await open(17, LONE.lat, LONE.lon);
+  const tiles = await page.evaluate(() => JSON.parse(document.getElementById('coopmap-config').textContent).tiles);
+  assert.deepEqual(tiles, { maxZoom: TILE_MAX_ZOOM, clusterBelow: 14 });
+  const s = await summary(page);
+  assert.ok(s.points >= 1 && s.clusters === 0, `in view: ${JSON.stringify(s)}`);
+  assert.ok(page.tiles.some((t) => t.z === TILE_MAX_ZOOM && t.status === 200), `z${TILE_MAX_ZOOM} tiles fetched`);
+  assert.deepEqual(page.tiles.filter((t) => t.z > TILE_MAX_ZOOM), [], 'no tile asked for above the max zoom');
+  assert.ok(await painted(page) > 20, 'point drawn');
+  await focusMap(page);
+  await page.keyboard.press(' ');
+  const popup = page.locator('.leaflet-popup .popup');
+  await popup.waitFor();
+  assert.equal(await popup.locator('h3').textContent(), LONE.name);
+  assert.equal(await popup.locator('h3 *').count(), 0, 'the name is text');
+  await page.waitForSelector('.leaflet-popup .popup-fields dd:has-text("Food")');
+  assert.match(await popup.textContent(), /Source: Generated 200k · Licence: CC0-1\.0/);
+  assert.equal(await status(page), `${LONE.name} (Generated 200k): its popup is open; Escape closes it.`);
+  assert.ok(await page.evaluate(() => Boolean(document.activeElement.closest('.leaflet-popup'))), 'focus moved into the popup');
+  await page.keyboard.press('Tab');
+  assert.ok(await page.evaluate(() => document.activeElement.matches('.leaflet-popup .popup a')), 'Tab reaches the popup\'s links');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('.leaflet-popup', { state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'map', 'Escape returns to the map');
+  assert.deepEqual(page.dialogs, []);
+  clean(page);
+  await page.context().close();
+});
+
+/** listCount waits until the list's count says re, and returns it. */
+async function listCount(page, re) {
+  await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('list-count').textContent), re.source, { timeout: 60000 });
+  return re.exec(await page.locator('#list-count').textContent());
+}
+
+test('list view: the tile-drawn source in view, from the server, paged and sorted by name', async () => {
+  const page = await open(10, 53.48, -2.24);
+  const asked = [];
+  page.on('request', (r) => { if (r.url().includes(`/collections/${BIG}/items?`)) asked.push(new URL(r.url()).searchParams); });
+  await page.click('#view-list');
+  const choice = page.locator('#list-source');
+  assert.equal(await choice.inputValue(), '', 'the co-ops clustered on the map are listed first');
+  assert.deepEqual(await choice.locator('option').allTextContents(), ['Co-ops clustered on the map', 'Generated 200k (listed from the server)']);
+  await choice.selectOption(BIG);
+  const n = (v) => Number(v.replace(/,/g, ''));
+  const total = n((await listCount(page, /^([\d,]+) records of Generated 200k in view, showing 1–50$/))[1]);
+  assert.ok(total > 10000 && total < TOTAL, `${total} in view`);
+  const q = asked.at(-1);
+  assert.equal(q.get('sortby'), 'name');
+  assert.equal(q.get('limit'), '50');
+  assert.equal(q.has('after'), false);
+  assert.equal((await (await fetch(`${server.base}/collections/${BIG}/items?bbox=${q.get('bbox')}&limit=1`)).json()).numberMatched, total,
+    'the total is numberMatched for the view');
+  assert.equal(await page.locator('#page-info').textContent(), `Page 1 of ${Math.ceil(total / 50).toLocaleString('en-GB')}`);
+  assert.match(await page.locator('#results caption').textContent(), /Generated 200k, listed from the server/);
+
+  const names = () => page.$$eval('#results tbody th a', (as) => as.map((a) => a.textContent));
+  const byBytes = (a, b) => (a < b ? -1 : a > b ? 1 : 0); // ASCII names: UTF-16 order is byte order
+  const p1 = await names();
+  assert.equal(p1.length, 50);
+  assert.deepEqual(p1, [...p1].sort(byBytes), 'sorted by name');
+  const hrefs = await page.$$eval('#results tbody th a', (as) => as.map((a) => a.getAttribute('href')));
+  assert.ok(hrefs.every((h) => h.startsWith(`/features/${BIG}/`)), hrefs[0]);
+  const rec = await fetch(server.base + hrefs[0], { headers: { Accept: 'text/html' } });
+  assert.equal(rec.status, 200, 'a row links to its record page');
+  assert.match(await rec.text(), new RegExp(p1[0]));
+
+  // The columns the server cannot sort by say so, and do not sort a page.
+  const sector = page.locator('#results thead button[data-sort="sector"]');
+  assert.equal(await sector.getAttribute('aria-disabled'), 'true');
+  assert.equal(await sector.getAttribute('aria-describedby'), 'list-note');
+  await sector.focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('#results thead th').nth(1).getAttribute('aria-sort'), 'none');
+  assert.deepEqual(await names(), p1);
+  assert.match(await page.locator('#list-note').textContent(), /sorts by name only: sector, type, postcode cannot be sorted/);
+
+  // Pages by keyboard: Next follows the server's cursor, Previous comes back.
+  await page.focus('#page-next');
+  await page.keyboard.press('Enter');
+  await listCount(page, /showing 51–100$/);
+  assert.ok(asked.at(-1).has('after'), 'the next page is asked for by its cursor');
+  const p2 = await names();
+  assert.deepEqual(p2, [...p2].sort(byBytes));
+  assert.ok(byBytes(p1.at(-1), p2[0]) < 0, 'page 2 follows page 1');
+  assert.match(await page.locator('#page-info').textContent(), /^Page 2 of /);
+  await page.focus('#page-prev');
+  await page.keyboard.press('Enter');
+  await listCount(page, /showing 1–50$/);
+  assert.deepEqual(await names(), p1);
+
+  // Name, descending.
+  await page.locator('#results thead button[data-sort="name"]').click();
+  await page.waitForFunction(() => document.querySelector('#results thead th').getAttribute('aria-sort') === 'descending');
+  await listCount(page, /showing 1–50$/);
+  await page.waitForFunction((first) => document.querySelector('#results tbody th a')?.textContent !== first, p1[0]);
+  assert.equal(asked.at(-1).get('sortby'), '-name');
+  const d1 = await names();
+  assert.deepEqual(d1, [...d1].sort(byBytes).reverse());
+  assert.ok(byBytes(d1[0], p1.at(-1)) > 0);
+  await page.screenshot({ path: join(ARTIFACTS, 'tiles-list.png') });
+
+  // The whole source, out of the view.
+  await page.locator('#list-in-view').uncheck();
+  await listCount(page, /^200,000 records of Generated 200k, showing 1–50$/);
+  assert.equal(asked.at(-1).has('bbox'), false);
+  clean(page);
+  await page.context().close();
+});
+
+test('list view: a view holding the whole source lists it without a bbox', async () => {
+  const page = await open(5, 54.5, -3, 'source=xss-fixture&');
+  const asked = [];
+  page.on('request', (r) => { if (r.url().includes(`/collections/${BIG}/items?`)) asked.push(new URL(r.url()).searchParams); });
+  await page.click('#view-list');
+  await page.locator('#list-source').selectOption(BIG);
+  await listCount(page, /^200,000 records of Generated 200k in view, showing 1–50$/);
+  assert.equal(asked.at(-1).has('bbox'), false, 'the same records, from the name index');
+  clean(page);
   await page.context().close();
 });
