@@ -38,7 +38,12 @@ import (
 // a new version with Op "import", so edits can be reverted back), deletes
 // records it no longer contains (a tombstone with Op "import"), and
 // re-adds a tombstoned record it contains again (the next version after
-// the tombstone, Op "import").
+// the tombstone, Op "import"). Every version an import writes (records
+// added, changed and tombstoned, and the source's metadata version) has
+// the By and Note of the Change its context carries (WithChange; the
+// write API's upload carries the token's name), or an empty By without
+// one (coopmap import). A store keeps an attributed import's new live
+// versions in the history at once, as it does an edit's.
 
 // Revision operations: what made a version.
 const (
@@ -90,13 +95,45 @@ func (c Change) Validate() error {
 	return checkStrings(field{"by", c.By, MaxChangeBy}, field{"note", c.Note, MaxChangeNote})
 }
 
+// changeKey is the context key of WithChange.
+type changeKey struct{}
+
+// WithChange returns a copy of ctx that carries c: who is making the
+// changes of this request, and why. It is request-scoped data for the
+// writes whose signature takes no Change: a Writer.ReplaceSource run with
+// it records c on every version it writes (see ImportChange). The write
+// API attributes an upload so; coopmap import passes none.
+func WithChange(ctx context.Context, c Change) context.Context {
+	return context.WithValue(ctx, changeKey{}, c)
+}
+
+// ChangeFrom returns the Change ctx carries (WithChange), and whether it
+// carries one.
+func ChangeFrom(ctx context.Context) (Change, bool) {
+	c, ok := ctx.Value(changeKey{}).(Change)
+	return c, ok
+}
+
+// ImportChange returns the Change a Writer.ReplaceSource records on the
+// versions it writes: the one ctx carries (WithChange), checked by
+// Change.Validate, whose error it returns (CodeInvalid naming "by" or
+// "note"); or the zero Change, an import by nobody named (an empty By),
+// when ctx carries none.
+func ImportChange(ctx context.Context) (Change, error) {
+	c, ok := ChangeFrom(ctx)
+	if !ok {
+		return Change{}, nil
+	}
+	return c, c.Validate()
+}
+
 // Revision is one stored version of a record.
 type Revision struct {
 	FeatureID string    `json:"feature_id"`
 	Version   int64     `json:"version"`
 	At        time.Time `json:"at"`
 	// By and Note are the Change that made the version; By is empty for
-	// an import.
+	// an import run without one (see WithChange).
 	By   string `json:"by,omitempty"`
 	Note string `json:"note,omitempty"`
 	// Op is one of OpCreate, OpUpdate, OpDelete, OpRestore, OpRevert,

@@ -11,7 +11,9 @@ import (
 // it, when and why, written in the same transaction as the change: the
 // first import that creates a source (OpCreate), Editor.UpdateSourceMeta
 // (OpUpdate), RevertSourceMeta (OpRevert) and a re-import whose metadata
-// differs from the stored (OpImport, with an empty By). Sources that
+// differs from the stored (OpImport). An import's version (OpCreate or
+// OpImport) has the Change its context carries (WithChange), or an empty
+// By without one. Sources that
 // existed before a store kept this history start it with their metadata
 // at that time, as version 1 with OpCreate. The newest kept version always
 // equals the source's current metadata.
@@ -61,7 +63,7 @@ type SourceVersion struct {
 	Version int64     `json:"version"`
 	At      time.Time `json:"at"`
 	// By and Note are the Change that made the version; By is empty for
-	// an import.
+	// an import run without one (see WithChange).
 	By   string `json:"by"`
 	Note string `json:"note"`
 	// Op is one of OpCreate, OpUpdate, OpRevert, OpImport.

@@ -56,6 +56,9 @@ type Writer interface {
 	// Errors: CodeInvalid naming the field ("features[12].geometry"),
 	// CodeConflict when src changes an existing source's kind or a
 	// feature's id belongs to another source ("features[12].id").
+	// The versions it writes are attributed to the Change ctx carries
+	// (WithChange), which must be valid (CodeInvalid naming "by" or
+	// "note"); see ImportChange.
 	ReplaceSource(ctx context.Context, src Source, features iter.Seq2[Feature, error]) (ReplaceResult, error)
 	// DeleteSource deletes a source with its features and tours.
 	DeleteSource(ctx context.Context, id string) error

@@ -44,19 +44,26 @@ func (c *cappedBody) Read(p []byte) (int, error) {
 // and the answer is the import report. The file is sent as the body (any
 // of importTypes) or as the one file of a multipart/form-data body (field
 // "file"); ?format= forces a format, ?dry_run=true writes nothing,
-// ?strict=true fails at the first record left out. Uploads are limited to
+// ?strict=true fails at the first record left out. Every version the
+// import writes (records added, changed and tombstoned, a metadata
+// version) is by the token's name, with ?note= as its note: the body is
+// the file, so the note travels in the query. Uploads are limited to
 // Config.MaxImportBody bytes (413 beyond); larger files are imported with
 // the CLI.
 func (s *Server) importCollection(w http.ResponseWriter, r *http.Request) error {
-	c, _, err := s.editRequest(w, r, coopmap.SourceWriteScope)
+	c, tok, err := s.editRequest(w, r, coopmap.SourceWriteScope)
 	if err != nil {
 		return err
 	}
 	if s.cfg.ImportFormats == nil {
 		return coopmap.NotFoundf("this server does not import uploads")
 	}
-	v, err := params(r.URL.RawQuery, "format", "dry_run", "strict", "name")
+	v, err := params(r.URL.RawQuery, "format", "dry_run", "strict", "name", "note")
 	if err != nil {
+		return err
+	}
+	ch := coopmap.Change{By: tok.Name, Note: v.Get("note")}
+	if err := ch.Validate(); err != nil {
 		return err
 	}
 	opts := importers.Options{Source: coopmap.Source{ID: c.ID}, Formats: s.cfg.ImportFormats, Format: v.Get("format")}
@@ -108,7 +115,7 @@ func (s *Server) importCollection(w http.ResponseWriter, r *http.Request) error 
 		return &coopmap.Error{Code: codeUnsupportedMedia, Field: "Content-Type",
 			Message: "send the file as multipart/form-data (field \"file\") or as the body with its own type, such as text/csv or application/geo+json"}
 	}
-	rep, err := importers.Import(r.Context(), s.store, opts, in)
+	rep, err := importers.Import(coopmap.WithChange(r.Context(), ch), s.store, opts, in)
 	s.ObserveImport(err)
 	if body.over {
 		return tooLargeUpload(s.cfg.MaxImportBody)

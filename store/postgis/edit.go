@@ -33,8 +33,9 @@ const (
 	revisionInsertSQL = `INSERT INTO feature_revisions (feature_id, version, source_id, op, changed_by, note, at,
 		deleted, ` + revisionData + `) `
 	// archiveSelectSQL copies live rows about to be superseded as
-	// versions made by an import; a version already kept (made by an
-	// edit) is left alone by ON CONFLICT DO NOTHING.
+	// versions made by an import that named nobody; a version already
+	// kept (made by an edit or an attributed import, see replace.go) is
+	// left alone by ON CONFLICT DO NOTHING.
 	archiveSelectSQL = `SELECT id, version, source_id, 'import', '', '', updated_at, false, ` + revisionData
 
 	archiveByIDSQL = revisionInsertSQL + archiveSelectSQL + ` FROM features WHERE id = $1 ON CONFLICT DO NOTHING`

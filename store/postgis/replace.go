@@ -75,24 +75,39 @@ const (
 	AND NOT EXISTS (SELECT 1 FROM coopmap_staging s WHERE s.id = f.id) RETURNING f.*)` + tombstoneGoneSQL
 
 	// tombstoneGoneSQL archives the deleted rows "gone" and writes their
-	// tombstones; it affects one row per deleted feature. ($2 is the time.)
+	// tombstones; it affects one row per deleted feature. ($2 is the time,
+	// $3 and $4 who made the import and why: '' for nobody named.)
 	tombstoneGoneSQL = `, kept AS (` + revisionInsertSQL + archiveSelectSQL + ` FROM gone ON CONFLICT DO NOTHING)
-	` + revisionInsertSQL + `SELECT id, version + 1, source_id, 'import', '', '', $2, true, ` + revisionData + ` FROM gone`
+	` + revisionInsertSQL + `SELECT id, version + 1, source_id, 'import', $3, $4, $2, true, ` + revisionData + ` FROM gone`
 
 	// updateChangedSQL rewrites features whose content hash differs; an
 	// unchanged feature keeps its version and update time.
 	// The versions it supersedes go into the history first (see
 	// edit.go); the CTE reads the rows as they were before the update.
-	updateChangedSQL = `WITH kept AS (` + revisionInsertSQL + archiveSelectSQL + ` FROM features
+	updateChangedSQL = `WITH ` + keepChangedSQL + updateChangedRowsSQL
+	keepChangedSQL   = `kept AS (` + revisionInsertSQL + archiveSelectSQL + ` FROM features
 		WHERE source_id = $1 AND EXISTS (SELECT 1 FROM coopmap_staging s WHERE s.id = features.id AND features.hash <> s.hash)
 		ON CONFLICT DO NOTHING)
-	UPDATE features f SET name = s.name, sector = s.sector, org_type = s.org_type,
+	`
+	updateChangedRowsSQL = `UPDATE features f SET name = s.name, sector = s.sector, org_type = s.org_type,
 		address = s.address, postcode = s.postcode, website = s.website, email = s.email,
 		description = s.description, founded = s.founded, status = s.status, properties = s.properties,
 		precision = s.precision, hash = s.hash, search_text = s.search_text,
 		geom = ST_GeomFromWKB(s.wkb, 4326), version = f.version + 1, updated_at = $2
 	FROM coopmap_staging s
 	WHERE f.id = s.id AND f.source_id = $1 AND f.hash <> s.hash`
+
+	// An attributed import (by $3 with note $4) keeps the versions it
+	// makes in the history at once, as an edit does (see edit.go), since
+	// a live row does not record who made it.
+	// updateChangedAsSQL and insertNewAsSQL are updateChangedSQL and
+	// insertNewSQL that do so; each affects one row per feature written.
+	updateChangedAsSQL = `WITH ` + keepChangedSQL + `, written AS (` + updateChangedRowsSQL + ` RETURNING f.*)
+	` + recordWrittenSQL
+	insertNewAsSQL = `WITH written AS (` + insertNewSQL + ` RETURNING *)
+	` + recordWrittenSQL
+	recordWrittenSQL = revisionInsertSQL + `SELECT id, version, source_id, 'import', $3, $4, updated_at, false, ` +
+		revisionData + ` FROM written`
 
 	// insertNewSQL inserts in id order: appending to the btrees is much
 	// faster than inserting at random, and the rows land on disk in the
@@ -111,8 +126,9 @@ const (
 
 // replaceFeatures streams the features from next into the staging table and
 // merges them into the source's stored features, in tx, which holds the
-// source's lock. updated is the time recorded on new and changed features.
-func replaceFeatures(ctx context.Context, tx pgx.Tx, sourceID string, next func() (coopmap.Feature, error, bool), updated time.Time) (coopmap.ReplaceResult, error) {
+// source's lock. updated is the time recorded on new and changed features,
+// c who made them (an empty By: nobody named).
+func replaceFeatures(ctx context.Context, tx pgx.Tx, sourceID string, next func() (coopmap.Feature, error, bool), updated time.Time, c coopmap.Change) (coopmap.ReplaceResult, error) {
 	var res coopmap.ReplaceResult
 	if _, err := tx.Exec(ctx, createStagingSQL); err != nil {
 		return res, err
@@ -134,7 +150,7 @@ func replaceFeatures(ctx context.Context, tx pgx.Tx, sourceID string, next func(
 		return res, fmt.Errorf("copying features: %w", err)
 	}
 	if n == 0 {
-		tag, err := tx.Exec(ctx, deleteAllSQL, sourceID, updated)
+		tag, err := tx.Exec(ctx, deleteAllSQL, sourceID, updated, c.By, c.Note)
 		if err != nil {
 			return res, err
 		}
@@ -164,16 +180,20 @@ func replaceFeatures(ctx context.Context, tx pgx.Tx, sourceID string, next func(
 		return res, err
 	}
 
-	tag, err := tx.Exec(ctx, deleteMissingSQL, sourceID, updated)
+	tag, err := tx.Exec(ctx, deleteMissingSQL, sourceID, updated, c.By, c.Note)
 	if err != nil {
 		return res, err
 	}
 	res.Removed = int(tag.RowsAffected())
-	if tag, err = tx.Exec(ctx, updateChangedSQL, sourceID, updated); err != nil {
+	update, insert, args := updateChangedSQL, insertNewSQL, []any{sourceID, updated}
+	if c.By != "" {
+		update, insert, args = updateChangedAsSQL, insertNewAsSQL, append(args, c.By, c.Note)
+	}
+	if tag, err = tx.Exec(ctx, update, args...); err != nil {
 		return res, err
 	}
 	res.Updated = int(tag.RowsAffected())
-	if tag, err = tx.Exec(ctx, insertNewSQL, sourceID, updated); err != nil {
+	if tag, err = tx.Exec(ctx, insert, args...); err != nil {
 		if uniqueViolation(err) {
 			// A concurrent replace of another source took one of the ids.
 			return res, coopmap.Errorf(coopmap.CodeConflict, "a concurrent import of another source took one of these feature ids; try again")

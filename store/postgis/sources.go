@@ -136,7 +136,8 @@ func sameMetadata(a, b coopmap.Source) bool {
 // source ("features"); CodeConflict when src changes an existing source's
 // kind or a feature id belongs to another source; the iterator's first
 // error, wrapped; the context's error when ctx ends first; a database
-// error.
+// error; CodeInvalid "by" or "note" for an invalid Change in ctx, by
+// which the versions it writes are made (coopmap.ImportChange).
 func (s *Store) ReplaceSource(ctx context.Context, src coopmap.Source, features iter.Seq2[coopmap.Feature, error]) (coopmap.ReplaceResult, error) {
 	res, err := s.replaceSource(ctx, src, features)
 	if err != nil {
@@ -147,6 +148,10 @@ func (s *Store) ReplaceSource(ctx context.Context, src coopmap.Source, features 
 
 func (s *Store) replaceSource(ctx context.Context, src coopmap.Source, features iter.Seq2[coopmap.Feature, error]) (coopmap.ReplaceResult, error) {
 	if err := src.Validate(); err != nil {
+		return coopmap.ReplaceResult{}, err
+	}
+	ch, err := coopmap.ImportChange(ctx)
+	if err != nil {
 		return coopmap.ReplaceResult{}, err
 	}
 	src.RetrievedAt = storedTime(src.RetrievedAt)
@@ -193,7 +198,7 @@ func (s *Store) replaceSource(ctx context.Context, src coopmap.Source, features 
 	res := coopmap.ReplaceResult{}
 	count := old.FeatureCount // a tours source counts its tours, which a replace keeps
 	if src.Kind != coopmap.KindTours {
-		if res, err = replaceFeatures(ctx, tx, src.ID, next, t); err != nil {
+		if res, err = replaceFeatures(ctx, tx, src.ID, next, t, ch); err != nil {
 			return coopmap.ReplaceResult{}, err
 		}
 		count = res.Added + res.Updated + res.Unchanged
@@ -214,7 +219,7 @@ func (s *Store) replaceSource(ctx context.Context, src coopmap.Source, features 
 		}
 	}
 	if op := coopmap.ImportMetaOp(created, !sameMetadata(old, src)); op != "" {
-		if err := recordSourceMeta(ctx, tx, src.ID, op, coopmap.Change{}, t); err != nil {
+		if err := recordSourceMeta(ctx, tx, src.ID, op, ch, t); err != nil {
 			return coopmap.ReplaceResult{}, err
 		}
 	}

@@ -34,8 +34,9 @@ const (
 	revisionInto   = `INTO feature_revisions (feature_id, version, source_id, op, changed_by, note, at,
 		deleted, ` + revisionData + `) `
 	// archiveSelect copies live rows about to be superseded, as versions
-	// made by an import; a version already kept (made by an edit) is
-	// left alone by INSERT OR IGNORE.
+	// made by an import that named nobody; a version already kept (made
+	// by an edit or an attributed import, see import.go) is left alone by
+	// INSERT OR IGNORE.
 	archiveSelect = `SELECT id, version, source_id, 'import', NULL, NULL, updated_at, 0, ` + revisionData + `
 		FROM features `
 	archiveByID = `INSERT OR IGNORE ` + revisionInto + archiveSelect + `WHERE id = ?`

@@ -60,6 +60,12 @@ const (
 	updateFeaturesTail = `)) AS v WHERE features.fid = v.r->>0`
 	valuesRow          = `(?)`
 	markSeen           = `INSERT INTO temp.coopmap_seen (fid) SELECT value FROM json_each(?1)`
+	// recordImported keeps the live rows whose ids are in the JSON array
+	// ?1 in the history at once, as the versions an attributed import
+	// made, by ?2 with note ?3, as an edit does (see edit.go), since a
+	// live row does not record who made it.
+	recordImported = revisionInsert + `SELECT id, version, source_id, 'import', ?2, ?3, updated_at, 0, ` +
+		revisionData + ` FROM features WHERE id IN (SELECT value FROM json_each(?1))`
 )
 
 // valuesList returns "(?), (?), …" for n rows.
@@ -68,15 +74,17 @@ func valuesList(n int) string {
 }
 
 // importFeatures writes the features of one source inside tx and removes
-// the source's features that are not among them, counting into res. It
-// stops at the first error: the iterator's, a feature's (its field
-// prefixed "features[i]."), or the database's.
+// the source's features that are not among them, counting into res, with
+// every version it writes made by c (an empty By: nobody named, and
+// nothing kept in the history until superseded). It stops at the first
+// error: the iterator's, a feature's (its field prefixed "features[i]."),
+// or the database's.
 //
 // Memory stays flat in the number of features: features are written in
 // batches, features that already existed are marked by fid in a temporary
 // table, and features inserted by this import are told apart by their fid,
 // which AUTOINCREMENT makes greater than any fid before the import.
-func importFeatures(ctx context.Context, tx *sql.Tx, sourceID string, features iter.Seq2[coopmap.Feature, error], now time.Time, res *coopmap.ReplaceResult) error {
+func importFeatures(ctx context.Context, tx *sql.Tx, sourceID string, features iter.Seq2[coopmap.Feature, error], now time.Time, c coopmap.Change, res *coopmap.ReplaceResult) error {
 	const (
 		seenTable  = `CREATE TEMP TABLE IF NOT EXISTS coopmap_seen (fid INTEGER PRIMARY KEY)`
 		clearSeen  = `DELETE FROM temp.coopmap_seen`
@@ -86,7 +94,7 @@ func importFeatures(ctx context.Context, tx *sql.Tx, sourceID string, features i
 		removeUnseen = `DELETE FROM features ` + unseen
 		// They are kept in the history, with a tombstone (see edit.go).
 		archiveUnseen   = `INSERT OR IGNORE ` + revisionInto + archiveSelect + unseen
-		tombstoneUnseen = revisionInsert + `SELECT id, version + 1, source_id, 'import', NULL, NULL, ?3, 1, ` +
+		tombstoneUnseen = revisionInsert + `SELECT id, version + 1, source_id, 'import', ?4, ?5, ?3, 1, ` +
 			revisionData + ` FROM features ` + unseen
 	)
 	for _, q := range []string{seenTable, clearSeen} {
@@ -94,7 +102,7 @@ func importFeatures(ctx context.Context, tx *sql.Tx, sourceID string, features i
 			return fmt.Errorf("preparing the import: %w", err)
 		}
 	}
-	im := importer{ctx: ctx, tx: tx, sourceID: sourceID, stamp: timeArg(now), res: res,
+	im := importer{ctx: ctx, tx: tx, sourceID: sourceID, stamp: timeArg(now), change: c, res: res,
 		inBatch: make(map[string]struct{}, importBatch)}
 	if err := tx.QueryRowContext(ctx, highestFid).Scan(&im.before); err != nil {
 		return fmt.Errorf("preparing the import: %w", err)
@@ -126,8 +134,14 @@ func importFeatures(ctx context.Context, tx *sql.Tx, sourceID string, features i
 	if err := restore(im.before); err != nil {
 		return err
 	}
-	for _, q := range []string{archiveUnseen, tombstoneUnseen} {
-		if _, err := tx.ExecContext(ctx, q, sourceID, im.before, im.stamp); err != nil {
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{archiveUnseen, []any{sourceID, im.before}},
+		{tombstoneUnseen, []any{sourceID, im.before, im.stamp, textArg(c.By), textArg(c.Note)}},
+	} {
+		if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
 			return fmt.Errorf("keeping features no longer in the source: %w", err)
 		}
 	}
@@ -153,6 +167,7 @@ type importer struct {
 	sourceID string
 	before   int64 // the highest fid before the import
 	stamp    any
+	change   coopmap.Change // who the versions are by; By "" for nobody named
 	res      *coopmap.ReplaceResult
 	batch    []pendingFeature
 	inBatch  map[string]struct{}
@@ -253,13 +268,14 @@ func (im *importer) flush() error {
 
 	res := *im.res
 	var inserts, updates []any
-	var seen, changed []byte
+	var seen, changed, written []byte
 	for _, p := range im.batch {
 		s, ok := found[p.id]
 		switch {
 		case !ok:
 			res.Added++
 			inserts = append(inserts, "[null"+p.row)
+			written = im.attribute(written, p.id)
 		case s.source != im.sourceID:
 			return &coopmap.Error{Code: coopmap.CodeConflict, Field: fmt.Sprintf("features[%d].id", p.i),
 				Message: fmt.Sprintf("feature id %q belongs to source %q", p.id, s.source)}
@@ -273,6 +289,7 @@ func (im *importer) flush() error {
 			seen = appendFid(seen, s.fid)
 			changed = appendFid(changed, s.fid)
 			updates = append(updates, "["+strconv.FormatInt(s.fid, 10)+p.row)
+			written = im.attribute(written, p.id)
 		}
 	}
 	if len(inserts) > 0 {
@@ -291,6 +308,12 @@ func (im *importer) flush() error {
 			return fmt.Errorf("updating %s: %w", span, err)
 		}
 	}
+	if written != nil {
+		if _, err := im.tx.ExecContext(im.ctx, recordImported, string(append(written, ']')),
+			im.change.By, textArg(im.change.Note)); err != nil {
+			return fmt.Errorf("recording the versions of %s: %w", span, err)
+		}
+	}
 	if seen != nil {
 		if _, err := im.tx.ExecContext(im.ctx, markSeen, string(append(seen, ']'))); err != nil {
 			return fmt.Errorf("marking %s seen: %w", span, err)
@@ -301,15 +324,28 @@ func (im *importer) flush() error {
 	return nil
 }
 
+// attribute adds id, a record the batch writes, to the JSON array of ids
+// being built in b when the import is attributed (see recordImported).
+func (im *importer) attribute(b []byte, id string) []byte {
+	if im.change.By == "" {
+		return b
+	}
+	return appendJSONString(appendSep(b), id)
+}
+
 // appendFid adds a fid to a JSON array being built in b, opening it when b
 // is nil.
 func appendFid(b []byte, fid int64) []byte {
+	return strconv.AppendInt(appendSep(b), fid, 10)
+}
+
+// appendSep starts the next element of a JSON array being built in b,
+// opening the array when b is nil.
+func appendSep(b []byte) []byte {
 	if b == nil {
-		b = append(b, '[')
-	} else {
-		b = append(b, ',')
+		return append(b, '[')
 	}
-	return strconv.AppendInt(b, fid, 10)
+	return append(b, ',')
 }
 
 // appendFeatureRow appends a feature's JSON row after the fid, from `,id`

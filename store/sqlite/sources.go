@@ -98,10 +98,15 @@ const updateSourceMetadata = `UPDATE sources SET title = ?, description = ?, lic
 // CodeConflict "features[i].id" for an id that another source holds,
 // CodeConflict when src changes an existing source's kind, CodeInvalid
 // "features" for features offered to a tours source, the iterator's own
-// error (wrapped), or ctx's error.
+// error (wrapped), or ctx's error. The versions it writes are by the
+// Change ctx carries (coopmap.ImportChange; CodeInvalid "by" or "note").
 func (s *Store) ReplaceSource(ctx context.Context, src coopmap.Source, features iter.Seq2[coopmap.Feature, error]) (coopmap.ReplaceResult, error) {
 	var res coopmap.ReplaceResult
 	if err := src.Validate(); err != nil {
+		return res, err
+	}
+	ch, err := coopmap.ImportChange(ctx)
+	if err != nil {
 		return res, err
 	}
 	op := fmt.Sprintf("replace source %q", src.ID)
@@ -136,7 +141,7 @@ func (s *Store) ReplaceSource(ctx context.Context, src coopmap.Source, features 
 	}
 	metaChanged := !exists || !sameMetadata(old, src)
 	if metaOp := coopmap.ImportMetaOp(!exists, metaChanged); metaOp != "" {
-		if err := recordSourceMeta(ctx, tx, src.ID, metaOp, coopmap.Change{}, now); err != nil {
+		if err := recordSourceMeta(ctx, tx, src.ID, metaOp, ch, now); err != nil {
 			return res, dbError(ctx, op, err)
 		}
 	}
@@ -152,7 +157,7 @@ func (s *Store) ReplaceSource(ctx context.Context, src coopmap.Source, features 
 			}
 			return res, coopmap.Invalidf("features", "source %q is a tours source; it holds tours, not features", src.ID)
 		}
-	} else if err := importFeatures(ctx, tx, src.ID, features, now, &res); err != nil {
+	} else if err := importFeatures(ctx, tx, src.ID, features, now, ch, &res); err != nil {
 		return res, dbError(ctx, op, err)
 	}
 	if src.Kind != coopmap.KindTours {

@@ -26,6 +26,7 @@ var editTests = []struct {
 	{"EditLifecycle", testEditLifecycle},
 	{"EditTombstonesHidden", testEditTombstonesHidden},
 	{"EditAndImport", testEditAndImport},
+	{"ImportAttributed", testImportAttributed},
 	{"EditInvalid", testEditInvalid},
 	{"EditSourceMeta", testEditSourceMeta},
 	{"EditConcurrentSameVersion", testEditConcurrentSameVersion},
