@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 
 	"github.com/coopmap/coopmap"
@@ -12,23 +13,34 @@ import (
 // Query fragments for Features. Each is fixed text with ? placeholders;
 // only which fragments are joined depends on the query.
 const (
-	// bboxMatch selects the features whose bounding box touches one box,
-	// taking (maxX, minX, maxY, minY) three times. The R*Tree keeps
-	// float32 boxes rounded outwards, so it may offer a feature up to one
-	// float32 step (< 2e-5°) outside the box. A candidate more than 1e-4°
-	// inside every edge is certain; one nearer an edge is checked exactly
-	// against its stored geometry.
-	bboxMatch = `SELECT r.id FROM rtree_features_geom r
-		WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?
+	// rtreeBox tests the R*Tree entry r against one box, taking (maxX,
+	// minX, maxY, minY) twice, and leaves "OR " open for the exact test
+	// (exactBox on the feature row e) and two closing parentheses. The
+	// R*Tree keeps float32 boxes rounded outwards, so it may offer a
+	// feature up to one float32 step (< 2e-5°) outside the box. A candidate
+	// more than 1e-4° inside every edge is certain; one nearer an edge is
+	// checked exactly against its stored geometry.
+	rtreeBox = `r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?
 		AND ((r.minx <= ? - 1e-4 AND r.maxx >= ? + 1e-4 AND r.miny <= ? - 1e-4 AND r.maxy >= ? + 1e-4)
-			OR EXISTS (SELECT 1 FROM features e WHERE e.fid = r.id
-				AND ST_MinX(e.geom) <= ? AND ST_MaxX(e.geom) >= ? AND ST_MinY(e.geom) <= ? AND ST_MaxY(e.geom) >= ?))`
-	whereAll     = `1 = 1`
-	whereBBox    = ` AND fid IN (` + bboxMatch + `)`
-	whereBBox2   = ` AND fid IN (` + bboxMatch + ` UNION ALL ` + bboxMatch + `)`
-	whereSources = ` AND source_id IN (?` // then ", ?" per further source and ")"
-	whereSector  = ` AND sector = ?`
-	whereOrgType = ` AND org_type = ?`
+			OR `
+	exactBox = `ST_MinX(e.geom) <= ? AND ST_MaxX(e.geom) >= ? AND ST_MinY(e.geom) <= ? AND ST_MaxY(e.geom) >= ?`
+	// bboxMatch selects the features whose bounding box touches one box,
+	// taking (maxX, minX, maxY, minY) three times.
+	bboxMatch = `SELECT r.id FROM rtree_features_geom r WHERE ` + rtreeBox +
+		`EXISTS (SELECT 1 FROM features e WHERE e.fid = r.id AND ` + exactBox + `))`
+	// bboxRow is bboxMatch from the other side: whether the feature row e
+	// touches the box, by looking up its own R*Tree entry. A feature
+	// without a geometry has none, as bboxMatch never offers it.
+	bboxRow = `EXISTS (SELECT 1 FROM rtree_features_geom r WHERE r.id = e.fid AND ` + rtreeBox + `(` + exactBox + `)))`
+
+	whereAll      = `1 = 1`
+	whereBBox     = ` AND fid IN (` + bboxMatch + `)`
+	whereBBox2    = ` AND fid IN (` + bboxMatch + ` UNION ALL ` + bboxMatch + `)`
+	whereBBoxRow  = ` AND ` + bboxRow
+	whereBBoxRow2 = ` AND (` + bboxRow + ` OR ` + bboxRow + `)`
+	whereSources  = ` AND source_id IN (?` // then ", ?" per further source and ")"
+	whereSector   = ` AND sector = ?`
+	whereOrgType  = ` AND org_type = ?`
 	// With a bbox, the R*Tree finds the candidates: the unary + keeps
 	// SQLite from walking a whole source (or sector) in its index instead
 	// and probing each row against the candidate list, which for a large
@@ -48,9 +60,15 @@ const (
 	countBBox    = `SELECT count(*) FROM (` + bboxMatch + `)`
 	countBBox2   = `SELECT count(*) FROM (` + bboxMatch + ` UNION ` + bboxMatch + `)`
 	pageFeatures = `SELECT ` + featureColumns + ` FROM features WHERE `
+	// A walk reads one source's features in the order of the page from
+	// the index made for it (migration 0007), named so SQLite cannot pick
+	// another and sort; e is the row bboxRow tests.
+	pageWalkName    = `SELECT ` + featureColumns + ` FROM features AS e INDEXED BY features_source_name WHERE `
+	pageWalkUpdated = `SELECT ` + featureColumns + ` FROM features AS e INDEXED BY features_source_updated WHERE `
 
-	// Sort keys other than the id. Names are stored NULL when empty; the
-	// contract orders an empty name first, as the empty string.
+	// Sort keys other than the id, exactly as migration 0007 indexes
+	// them. Names are stored NULL when empty; the contract orders an empty
+	// name first, as the empty string.
 	keyName    = `ifnull(name, '')`
 	keyUpdated = `updated_at`
 	// A bbox query sorts its candidates (few, found by the R*Tree); without
@@ -59,11 +77,65 @@ const (
 	// every feature and probe the candidate list.
 	keyID     = `id`
 	keyIDSort = `+id`
+
+	// sourceSize is the number of features in a source, for planning.
+	sourceSize = `SELECT feature_count FROM sources WHERE id = ?`
+	// rtreeCandidates counts the R*Tree's candidates in one box, (maxX,
+	// minX, maxY, minY), up to a limit: whether a box holds a good share
+	// of a source.
+	rtreeCandidates = `SELECT count(*) FROM (SELECT 1 FROM rtree_features_geom r
+		WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ? LIMIT ?)`
+	// countWalk counts a box in one source by walking the source's id
+	// index (which holds each row's fid) and looking up each feature's
+	// R*Tree entry, with the filter of planWalk. Counting from the R*Tree
+	// instead reads the row of every candidate to learn its source: for a
+	// box with most of a large source, about three times slower.
+	countWalk = `SELECT count(*) FROM features AS e INDEXED BY features_source_id WHERE `
 )
 
+// plan is how Features reads a page.
+type plan int
+
+const (
+	// planIndex, without a bbox: SQLite picks an index on the filters or
+	// on the order (migration 0007 orders one source by name or update).
+	planIndex plan = iota
+	// planRTree: the R*Tree finds the bbox's candidates; the matches are
+	// sorted. Cheap while they are few.
+	planRTree
+	// planWalk, a bbox query of one source ordered by name or update:
+	// walk the source in that order on its index, test each row against
+	// the box, and stop when the page is full. Cheap while the box holds
+	// a good share of the source.
+	planWalk
+)
+
+// choosePlan picks how to read a page of q, which matched features in all,
+// from a source of size features when q names one source. Sorting costs
+// about as much per match as the walk does per row it tests, and the walk
+// tests about (limit+1)·size/matched rows to fill a page (when the box
+// and the order are unrelated, as a place and a name are), so it walks
+// when matched² ≥ (limit+1)·size: at limit 50 on 200,000 features, from
+// 3,200 matches up.
+func choosePlan(q coopmap.Query, matched, size int) plan {
+	switch {
+	case q.BBox == nil:
+		return planIndex
+	case walkable(q) && size > 0 && matched > q.Limit && matched*matched >= (q.Limit+1)*size:
+		return planWalk
+	}
+	return planRTree
+}
+
+// walkable reports whether an index of migration 0007 serves q's order: q
+// names one source and sorts by name or update.
+func walkable(q coopmap.Query) bool {
+	return len(q.Sources) == 1 && (q.Sort.Field == coopmap.SortName || q.Sort.Field == coopmap.SortUpdated)
+}
+
 // featureFilter returns the WHERE clause and its arguments for a
-// normalised query, without the cursor.
-func featureFilter(q coopmap.Query) (string, []any) {
+// normalised query read by plan p, without the cursor.
+func featureFilter(q coopmap.Query, p plan) (string, []any) {
 	var (
 		w    strings.Builder
 		args []any
@@ -71,9 +143,14 @@ func featureFilter(q coopmap.Query) (string, []any) {
 	w.WriteString(whereAll)
 	if q.BBox != nil {
 		bounds := q.BBox.Bounds()
-		if len(bounds) == 1 {
+		switch {
+		case p == planWalk && len(bounds) == 1:
+			w.WriteString(whereBBoxRow)
+		case p == planWalk:
+			w.WriteString(whereBBoxRow2)
+		case len(bounds) == 1:
 			w.WriteString(whereBBox)
-		} else {
+		default:
 			w.WriteString(whereBBox2)
 		}
 		for _, b := range bounds {
@@ -82,8 +159,9 @@ func featureFilter(q coopmap.Query) (string, []any) {
 			}
 		}
 	}
+	// A walk names its index, so only planRTree needs the unary +.
 	sources, sector, orgType := whereSources, whereSector, whereOrgType
-	if q.BBox != nil {
+	if p == planRTree {
 		sources, sector, orgType = whereSourcesBBox, whereSectorBBox, whereOrgTypeBBox
 	}
 	if len(q.Sources) > 0 {
@@ -117,10 +195,10 @@ func featureFilter(q coopmap.Query) (string, []any) {
 // keyset returns the condition that starts a page after (or before) pos,
 // its arguments, and the ORDER BY … LIMIT ? clause. Every piece is fixed
 // text: the sort field only picks which.
-func keyset(q coopmap.Query, pos coopmap.Position) (cond string, args []any, order string) {
-	cmp, dir := " > ", ""
+func keyset(q coopmap.Query, pos coopmap.Position, p plan) (cond string, args []any, order string) {
+	cmp, dir := ">", ""
 	if q.Descending(pos) {
-		cmp, dir = " < ", " DESC"
+		cmp, dir = "<", " DESC"
 	}
 	var (
 		key string
@@ -133,19 +211,38 @@ func keyset(q coopmap.Query, pos coopmap.Position) (cond string, args []any, ord
 		key, val = keyUpdated, timeArg(pos.Updated)
 	default:
 		id := keyID
-		if q.BBox != nil {
+		if p == planRTree {
 			id = keyIDSort
 		}
 		if !pos.IsZero() {
-			cond, args = ` AND id`+cmp+`?`, []any{pos.ID}
+			cond, args = ` AND id `+cmp+` ?`, []any{pos.ID}
 		}
 		return cond, args, ` ORDER BY ` + id + dir + ` LIMIT ?`
 	}
 	if !pos.IsZero() {
-		cond = ` AND (` + key + cmp + `? OR (` + key + ` = ? AND id` + cmp + `?))`
+		// key > ? OR (key = ? AND id > ?), written so that SQLite seeks
+		// to the first key on the index (it does not for the row value
+		// (key, id) > (?, ?) on an indexed expression) and skips only the
+		// rows that share the position's key.
+		cond = ` AND ` + key + ` ` + cmp + `= ? AND (` + key + ` ` + cmp + ` ? OR id ` + cmp + ` ?)`
 		args = []any{val, val, pos.ID}
 	}
 	return cond, args, ` ORDER BY ` + key + dir + `, id` + dir + ` LIMIT ?`
+}
+
+// pageQuery returns the statement and arguments that read up to
+// q.Limit+1 features of q after pos by plan p.
+func pageQuery(q coopmap.Query, pos coopmap.Position, p plan) (string, []any) {
+	where, args := featureFilter(q, p)
+	cond, kargs, order := keyset(q, pos, p)
+	sel := pageFeatures
+	if p == planWalk {
+		sel = pageWalkName
+		if q.Sort.Field == coopmap.SortUpdated {
+			sel = pageWalkUpdated
+		}
+	}
+	return sel + where + cond + order, append(append(args, kargs...), q.Limit+1)
 }
 
 // Features returns one page of the features matching q, in q's order,
@@ -157,19 +254,38 @@ func (s *Store) Features(ctx context.Context, q coopmap.Query) (coopmap.Page, er
 	if err != nil {
 		return coopmap.Page{}, err
 	}
-	where, args := featureFilter(q)
+	p := choosePlan(q, 0, 0)
+	where, args := featureFilter(q, p)
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return coopmap.Page{}, dbError(ctx, "query features", err)
 	}
 	defer tx.Rollback()
 
-	var matched int
+	var size, matched int
+	if q.BBox != nil && len(q.Sources) == 1 {
+		if err := tx.QueryRowContext(ctx, sourceSize, q.Sources[0]).Scan(&size); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return coopmap.Page{}, dbError(ctx, "plan features", err)
+		}
+	}
 	count := countFeatures + where
-	if q.BBox != nil && len(q.Sources) == 0 && q.Sector == "" && q.OrgType == "" && q.Status == "" && q.Updated.IsZero() && q.Text == "" {
+	switch {
+	case q.BBox != nil && len(q.Sources) == 0 && q.Sector == "" && q.OrgType == "" && q.Status == "" && q.Updated.IsZero() && q.Text == "":
 		count = countBBox
 		if q.BBox.CrossesAntimeridian() {
 			count = countBBox2
+		}
+	case size > 0 && !q.BBox.CrossesAntimeridian():
+		// A third of the source or more in the box: walking the source
+		// beats reading each candidate's row.
+		b, third, n := q.BBox.Bounds()[0], size/3, 0
+		if err := tx.QueryRowContext(ctx, rtreeCandidates, b.Max[0], b.Min[0], b.Max[1], b.Min[1], third+1).Scan(&n); err != nil {
+			return coopmap.Page{}, dbError(ctx, "plan features", err)
+		}
+		if n > third {
+			// Same arguments in the same order: only the text differs.
+			w, _ := featureFilter(q, planWalk)
+			count = countWalk + w
 		}
 	}
 	if err := tx.QueryRowContext(ctx, count, args...).Scan(&matched); err != nil {
@@ -178,9 +294,11 @@ func (s *Store) Features(ctx context.Context, q coopmap.Query) (coopmap.Page, er
 	if matched == 0 {
 		return q.Finish(nil, pos, 0), nil
 	}
-	cond, kargs, order := keyset(q, pos)
-	args = append(append(args, kargs...), q.Limit+1)
-	rows, err := tx.QueryContext(ctx, pageFeatures+where+cond+order, args...)
+	if q.BBox != nil && walkable(q) {
+		p = choosePlan(q, matched, size)
+	}
+	stmt, args := pageQuery(q, pos, p)
+	rows, err := tx.QueryContext(ctx, stmt, args...)
 	if err != nil {
 		return coopmap.Page{}, dbError(ctx, "query features", err)
 	}

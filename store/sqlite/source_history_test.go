@@ -23,7 +23,7 @@ func TestSourceHistoryMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE source_revisions`, `DELETE FROM coopmap_schema WHERE name = '0006_source_revisions.sql'`} {
+	for _, q := range []string{`DROP TABLE source_revisions`, `DELETE FROM coopmap_schema WHERE version >= 6`} {
 		if _, err := db.ExecContext(context.Background(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

@@ -35,7 +35,9 @@ func BenchData(n int) []coopmap.Feature {
 
 // Bench loads BenchPoints points into a fresh store and runs the store
 // benchmarks: a bbox query returning about 1,000 of them (with the exact
-// count every page carries) and get-by-id. It reports features per query.
+// count every page carries), get-by-id, and the list view's first page of
+// 50 by name in a wide, a city and a tiny box and without one. It reports
+// features per query, or the number matched.
 func Bench(b *testing.B, open Opener) {
 	s := open(b)
 	ctx := context.Background()
@@ -71,4 +73,5 @@ func Bench(b *testing.B, open Opener) {
 			}
 		}
 	})
+	benchSorted(b, s)
 }

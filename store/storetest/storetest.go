@@ -63,6 +63,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, editTests...)
 	tests = append(tests, tourEditTests...)
 	tests = append(tests, sourceHistoryTests...)
+	tests = append(tests, sortedBBoxTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
