@@ -100,7 +100,7 @@ func testTourBadInput(t *testing.T, db, graph string) {
 		{"bad id", []string{"create", "--db", db, "--graph", graph, "--id", "Not A Slug", "--title", "X", "--stops", "coops-uk.R035956;coops-uk.R013219"}, 1, "--id: invalid: id:"},
 		{"bad order", []string{"create", "--db", db, "--graph", graph, "--id", "x", "--title", "X", "--order", "random", "--stops", "coops-uk.R035956;coops-uk.R013219"}, 1, `--order: invalid: order: "random" is not keep or optimize`},
 		{"unknown record", []string{"create", "--db", db, "--graph", graph, "--id", "x", "--title", "X", "--stops", "coops-uk.R035956;coops-uk.R999"}, 1, `--stops: invalid: stops[1].feature_id: no record "coops-uk.R999" in source "coops-uk"`},
-		{"NaN", []string{"create", "--db", db, "--graph", graph, "--id", "x", "--title", "X", "--stops", "coops-uk.R035956;Pub@NaN,51.6"}, 1, `--stops: invalid: stops[1]: "Pub@NaN,51.6": "NaN" is not a number`},
+		{"NaN", []string{"create", "--db", db, "--graph", graph, "--id", "x", "--title", "X", "--stops", "coops-uk.R035956;Pub@NaN,51.6"}, 1, `--stops: invalid: stops[1]: "Pub@NaN,51.6": "NaN" is not a finite decimal number`},
 		{"off the graph", []string{"create", "--db", db, "--graph", graph, "--id", "x", "--title", "X", "--stops", "coops-uk.R035956;Brighton@-0.14,50.82"}, 1, "--stops: unroutable: stops[1]: -0.140000,50.820000 is more than 300 m from any way"},
 		{"too many", []string{"create", "--db", db, "--graph", graph, "--id", "x", "--title", "X", "--stops", many}, 1, "--stops: too_large: stops: 52 stops; a routed tour has at most 50"},
 		{"same place", []string{"create", "--db", db, "--graph", graph, "--id", "x", "--title", "X", "--stops", "coops-uk.R037035;coops-uk.R020824"}, 1, "--stops: invalid: stops[1]: the same as stops[0]"},
