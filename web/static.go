@@ -114,10 +114,7 @@ type frontend struct {
 	// recordJS and recordCSS are the record page's bundle, by URL path.
 	recordJS  string
 	recordCSS []string
-	// bootJS is the map's first module (src/boot.js), loaded async ahead
-	// of the rest; empty in a build without it.
-	bootJS string
-	built  time.Time
+	built     time.Time
 }
 
 // configMarker is where index.html takes the map's settings.
@@ -153,9 +150,6 @@ func loadFrontend(files fs.FS) (*frontend, error) {
 	}
 	fe.recordJS = "/" + rec.File
 	fe.recordCSS = entryCSS(entries, "src/record.js", map[string]bool{})
-	if boot, ok := entries["src/boot.js"]; ok {
-		fe.bootJS = "/" + boot.File
-	}
 	return fe, nil
 }
 
@@ -307,12 +301,6 @@ func (s *Server) mapApp(w http.ResponseWriter, r *http.Request) error {
 		if src.Kind == coopmap.KindCoops && (len(wanted) == 0 || slices.Contains(wanted, src.ID)) && src.Count <= maxMapPoints {
 			fmt.Fprintf(&b, `<link rel="preload" href="/map/points/%s" as="fetch" crossorigin="anonymous">`, src.ID)
 		}
-	}
-	// The map's first module runs as soon as it arrives, before Leaflet
-	// and the app are evaluated: it hands those points to the clustering
-	// worker (src/boot.js). main.js imports it too; it runs once.
-	if fe.bootJS != "" {
-		fmt.Fprintf(&b, `<script type="module" async crossorigin src="%s"></script>`, fe.bootJS)
 	}
 	b.Write(fe.indexTail)
 	pageHeaders(w, s.pages.csp)

@@ -9,10 +9,10 @@ export default defineConfig({
     outDir: 'dist/app',
     emptyOutDir: true,
     manifest: true,
-    target: 'es2022', // top-level await (src/boot.js),
+    target: 'es2020',
     assetsInlineLimit: 0,
     rollupOptions: {
-      input: { main: 'index.html', boot: 'src/boot.js', record: 'src/record.js', tours: 'src/tours.js', plan: 'plan.html', moderate: 'moderate.html' },
+      input: { main: 'index.html', record: 'src/record.js', tours: 'src/tours.js', plan: 'plan.html', moderate: 'moderate.html' },
     },
   },
 });

@@ -230,10 +230,6 @@ func TestMapAtRoot(t *testing.T) {
 				t.Errorf("map page lacks %q", want)
 			}
 		}
-		// The clustering worker's module starts as soon as it arrives, after the points' preload.
-		if pre, boot := strings.Index(body, `rel="preload" href="/map/points/coops"`), strings.Index(body, `<script type="module" async crossorigin src="/assets/boot-`); boot < 0 || boot < pre {
-			t.Errorf("map page: boot module at %d, the points' preload at %d", boot, pre)
-		}
 		if strings.Contains(body, `"id":"rides"`) || strings.Contains(body, "<b>Co-operatives") || strings.Contains(body, "/map/points/orchards") {
 			t.Errorf("map page has a tours source or raw markup from data")
 		}

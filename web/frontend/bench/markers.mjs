@@ -14,14 +14,31 @@ import { startServer, ROOT } from '../tests/server.mjs';
 import { importPoints } from '../tests/generated.mjs';
 
 const RUNS = Number(process.env.RUNS || 7);
+// ROUTE=1 blocks other hosts as the browser tests do, by routing every
+// request through playwright (which adds a round trip to node to each of
+// the page's requests); by default the browser itself refuses the basemap
+// host (CDP Network.setBlockedURLs) and the page's requests go straight
+// to the server, as a visitor's do.
+const ROUTE = process.env.ROUTE === '1';
+
+/** openPage opens a page in a fresh context, the basemap blocked. */
+async function openPage(browser, base, options = { viewport: { width: 1440, height: 900 } }) {
+  const context = await browser.newContext(options);
+  if (ROUTE) await context.route('**/*', (r) => (r.request().url().startsWith(base) ? r.continue() : r.abort()));
+  const page = await context.newPage();
+  if (!ROUTE) {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setBlockedURLs', { urls: ['*://tile.openstreetmap.org/*', '*://*.tile.openstreetmap.org/*'] });
+  }
+  return { context, page };
+}
 
 async function timeMarkers(browser, base, source) {
   const times = [];
   const marks = [];
   for (let i = 0; i < RUNS + 1; i++) {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    await context.route('**/*', (r) => (r.request().url().startsWith(base) ? r.continue() : r.abort()));
-    const page = await context.newPage();
+    const { context, page } = await openPage(browser, base);
     const path = source ? `/?source=${source}` : '/';
     const t0 = Date.now();
     await page.goto(base + path, { waitUntil: 'commit' });
@@ -53,9 +70,7 @@ async function timeTiles(browser, base, path) {
   const marks = [];
   let cold = null;
   for (let i = 0; i < RUNS + 1; i++) {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    await context.route('**/*', (r) => (r.request().url().startsWith(base) ? r.continue() : r.abort()));
-    const page = await context.newPage();
+    const { context, page } = await openPage(browser, base);
     const t0 = Date.now();
     await page.goto(base + path, { waitUntil: 'commit' });
     await page.waitForSelector('.leaflet-tiled-pane canvas.leaflet-tile-loaded', { state: 'attached', timeout: 120000 });
@@ -95,9 +110,7 @@ console.log(`JS + CSS, gzipped, every file of the build (all pages and lazy chun
 
 /** transferred sums the JS and CSS bytes a fresh load of path fetches, as sent (gzipped). */
 async function transferred(browser, base, path) {
-  const context = await browser.newContext();
-  await context.route('**/*', (r) => (r.request().url().startsWith(base) ? r.continue() : r.abort()));
-  const page = await context.newPage();
+  const { context, page } = await openPage(browser, base, {});
   const sizes = [];
   page.on('requestfinished', (req) => {
     if (/\/assets\/.*\.(js|css)$/.test(req.url())) sizes.push(req.sizes().then((s) => s.responseBodySize));
@@ -114,9 +127,7 @@ async function transferred(browser, base, path) {
  * the co-ops as compact points against the same as OGC API GeoJSON. */
 async function baseline(browser, base) {
   // /healthz carries the API's deny-all CSP; the anchor fetches run on it.
-  const context = await browser.newContext({ bypassCSP: true });
-  await context.route('**/*', (r) => (r.request().url().startsWith(base) ? r.continue() : r.abort()));
-  const page = await context.newPage();
+  const { context, page } = await openPage(browser, base, { bypassCSP: true });
   const blank = [];
   for (let i = 0; i < RUNS; i++) {
     const t0 = Date.now();

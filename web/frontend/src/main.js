@@ -1,17 +1,15 @@
 // The web map: co-ops from /map/points clustered in the browser with
-// supercluster in a worker (boot.js, cluster-worker.js; collections too large for that are drawn from vector
+// supercluster (collections too large for that are drawn from vector
 // tiles by tiles.js, loaded on demand), faceted filters with live counts, search, a list view as
 // the map's accessible peer, layers, downloads and an embed dialog. All of
 // it is kept in the URL (state.js). Data reaches the DOM only as text or
 // attribute values (dom.js).
 import 'leaflet/dist/leaflet.css';
 import './style.css';
-// boot.js comes first: it starts the points' parsing and clustering.
-import { config, state, clusters, firstSources, firstPoints, firstTiles, fetchPoints, MAX_OVERLAY, MAX_POINTS, tiled, shown } from './boot.js';
 import L from 'leaflet';
-import { FACET_VALUE, passes as keeps, toRecords, parsePoints } from './points.js';
+import Supercluster from 'supercluster';
 import { el, append, clear, safeHref, externalLink, recordPath, fmt } from './dom.js';
-import { stateURL, writeState } from './state.js';
+import { readState, stateURL, writeState } from './state.js';
 import { basemapLayer, AttributionControl, pointIcon, clusterIcon } from './map.js';
 import { initSearch } from './search.js';
 import { initList } from './list.js';
@@ -19,6 +17,8 @@ import { initEditing } from './editor-entry.js';
 
 performance.mark('coopmap-start');
 const $ = (id) => document.getElementById(id);
+const config = JSON.parse($('coopmap-config').textContent);
+const state = readState();
 const sources = new Map(config.sources.map((s) => [s.id, s]));
 const COLORS = ['#0b6e4f', '#c2410c', '#1d4ed8', '#7e22ce', '#a16207', '#be123c'];
 sources.forEach((s, id) => { s.color = COLORS[[...sources.keys()].indexOf(id) % COLORS.length]; });
@@ -60,13 +60,18 @@ const byId = new Map();
 let filtered = [];
 // Above CLUSTER_MAX_ZOOM every record is its own marker, except those at
 // one spot (many share a postcode centroid): their cluster lists them.
-// (cluster-worker.js clusters up to that zoom).
 const CLUSTER_MAX_ZOOM = 15;
+const index = new Supercluster({ radius: 80, maxZoom: CLUSTER_MAX_ZOOM, minPoints: 3 });
 const markers = L.layerGroup([], { pane: 'coops' }).addTo(map);
 
-/** addPoints adds the records of a /map/points body, as the worker does. */
-function addPoints(buf) {
-  for (const r of toRecords(parsePoints(buf), records.length)) {
+function addPoints(doc) {
+  for (let k = 0; k < doc.count; k++) {
+    const r = {
+      i: records.length, src: doc.collection, id: doc.ids[k], name: doc.names[k], postcode: doc.postcodes[k],
+      lon: doc.coords[2 * k], lat: doc.coords[2 * k + 1],
+      sector: doc.sector[k] >= 0 ? doc.sectors[doc.sector[k]] : '',
+      type: doc.orgType[k] >= 0 ? doc.orgTypes[doc.orgType[k]] : '',
+    };
     records.push(r);
     byId.set(r.id, r);
   }
@@ -74,13 +79,20 @@ function addPoints(buf) {
 
 // ---- filters -------------------------------------------------------------
 const FACETS = [
-  { key: 'sector', label: 'Sector', value: FACET_VALUE.sector },
-  { key: 'type', label: 'Organisation type', value: FACET_VALUE.type },
-  { key: 'source', label: 'Source', value: FACET_VALUE.source, text: (v) => sources.get(v)?.title || v },
+  { key: 'sector', label: 'Sector', value: (r) => r.sector || 'Not given' },
+  { key: 'type', label: 'Organisation type', value: (r) => r.type || 'Not given' },
+  { key: 'source', label: 'Source', value: (r) => r.src, text: (v) => sources.get(v)?.title || v },
 ];
 const facetBoxes = new Map(); // facet key -> Map(value -> {input, count})
 
-const passes = (r, except) => keeps(r, state.filters, except);
+function passes(r, except) {
+  for (const f of FACETS) {
+    if (f.key === except) continue;
+    const want = state.filters[f.key];
+    if (want.size && !want.has(f.value(r))) return false;
+  }
+  return true;
+}
 
 function buildFacets() {
   const root = clear($('facets'));
@@ -130,15 +142,9 @@ $('clear-filters').addEventListener('click', () => {
 });
 
 // ---- clusters ----------------------------------------------------------------
-/** refilter finds the records the filters keep. */
-function refilter() {
-  filtered = records.filter((r) => !r.gone && passes(r, null));
-}
-
-/** rebuildIndex refilters, and has the worker cluster what is kept. */
 function rebuildIndex() {
-  refilter();
-  clusters.tell('filter', { filters: state.filters });
+  filtered = records.filter((r) => !r.gone && passes(r, null));
+  index.load(filtered.map((r) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [r.lon, r.lat] }, properties: { i: r.i } })));
 }
 
 /** onActivate runs fn when a marker is clicked, or focused and given
@@ -154,25 +160,10 @@ function onActivate(m, fn) {
   });
 }
 
-/** drawn counts render calls: an answer for an older view is dropped. */
-let drawn = 0;
-/** failed reports a clustering worker error on the status line. */
-const failed = (e) => { $('status').textContent = `The co-ops could not be clustered (${e.message}).`; };
-
-/** render draws the clusters and records of the current view (asked of cluster-worker.js). */
-async function render() {
-  const mine = ++drawn;
+function render() {
   const b = map.getBounds();
   const z = Math.round(map.getZoom());
   const bbox = [Math.max(-180, b.getWest()), Math.max(-85, b.getSouth()), Math.min(180, b.getEast()), Math.min(85, b.getNorth())];
-  let found;
-  try {
-    found = await clusters.ask('clusters', { bbox, z });
-  } catch (e) {
-    failed(e);
-    return;
-  }
-  if (mine !== drawn) return;
   const layers = [];
   const clusterMarker = (lat, lon, n, activate) => {
     const m = L.marker([lat, lon], { icon: clusterIcon(n), title: `${fmt(n)} co-ops here`, alt: `${n} co-ops`, pane: 'coops', keyboard: true, riseOnHover: true });
@@ -182,31 +173,31 @@ async function render() {
   // Above CLUSTER_MAX_ZOOM supercluster returns single records; those at
   // the very same spot are gathered here so that none hides another.
   const spots = new Map();
-  // A record is the page's own once it has parsed them (start), until
-  // then what the worker sent: enough to draw it and open its popup.
-  const record = (lon, lat, i, rid, name, src) => records[i] || { i, id: rid, name, src, lon, lat };
-  for (const [lon, lat, n, id, i, rid, name, src] of found) {
-    if (id >= 0) {
-      clusterMarker(lat, lon, n, () => clusters.ask('expansion', { id }).then(async (ez) => {
+  for (const c of index.getClusters(bbox, z)) {
+    const [lon, lat] = c.geometry.coordinates;
+    if (c.properties.cluster) {
+      const n = c.properties.point_count;
+      clusterMarker(lat, lon, n, () => {
+        const ez = index.getClusterExpansionZoom(c.properties.cluster_id);
         if (ez > CLUSTER_MAX_ZOOM || map.getZoom() >= CLUSTER_MAX_ZOOM) {
-          showLeaves((await clusters.ask('leaves', { id, limit: 50 })).map((k) => records[k]), n, [lat, lon]);
+          showLeaves(index.getLeaves(c.properties.cluster_id, 50).map((l) => records[l.properties.i]), n, [lat, lon]);
         } else map.flyTo([lat, lon], ez);
-      }).catch(failed));
+      });
     } else {
       const key = `${lon},${lat}`;
       if (!spots.has(key)) spots.set(key, []);
-      spots.get(key).push(record(lon, lat, i, rid, name, src));
+      spots.get(key).push(records[c.properties.i]);
     }
   }
   for (const rs of spots.values()) {
     const { lat, lon } = rs[0];
     if (rs.length > 1) {
-      clusterMarker(lat, lon, rs.length, () => showLeaves(rs.slice(0, 50).map((r) => records[r.i] || r), rs.length, [lat, lon]));
+      clusterMarker(lat, lon, rs.length, () => showLeaves(rs.slice(0, 50), rs.length, [lat, lon]));
       continue;
     }
     const r = rs[0];
     const m = L.marker([lat, lon], { icon: pointIcon(r.id === state.sel ? 'selected' : ''), title: r.name, alt: r.name, pane: 'coops', keyboard: true, riseOnHover: true });
-    onActivate(m, () => select(records[r.i] || r, { move: false }));
+    onActivate(m, () => select(r, { move: false }));
     layers.push(m);
   }
   markers.clearLayers();
@@ -231,7 +222,6 @@ const editing = initEditing({
     if (!r) return;
     Object.assign(r, { gone: Boolean(deleted), name: p.name || '', postcode: p.postcode || '', sector: p.sector || '', type: p.org_type || '' });
     if (at) [r.lon, r.lat] = at;
-    clusters.tell('set', { record: r });
     rebuildIndex();
     render();
   },
@@ -400,7 +390,15 @@ function update() {
 
 // ---- layers -----------------------------------------------------------------------
 const overlays = new Map(); // source id -> L.GeoJSON, or a tiles.js layer
-// MAX_OVERLAY, MAX_POINTS, tiled and shown are in boot.js.
+// MAX_OVERLAY is the most features an overlay is drawn with as GeoJSON,
+// from one /items page; MAX_POINTS the most co-ops a source may have to be
+// clustered in the browser (the server's /map/points limit, maxMapPoints
+// in web/pages_points.go). Larger collections are drawn from vector tiles.
+const MAX_OVERLAY = 10000;
+const MAX_POINTS = 100000;
+const tiled = (s) => s.count > (s.kind === 'coops' ? MAX_POINTS : MAX_OVERLAY);
+/** shown tells whether a source is switched on (co-ops by the source filter, overlays by the layers list). */
+const shown = (s) => (s.kind === 'coops' ? !state.filters.source.size || state.filters.source.has(s.id) : state.layers.has(s.id));
 const layersPanel = {
   inputs: new Map(),
   build() {
@@ -503,7 +501,7 @@ let tilesModule = null; // tiles.js, imported when first needed
 /** loadTiles imports tiles.js once, and with it Enter or Space on the focused map (keyboardPick). */
 function loadTiles() {
   if (!tilesModule) {
-    tilesModule = firstTiles || import('./tiles.js');
+    tilesModule = import('./tiles.js');
     tilesModule.then(({ keyboardPick }) => keyboardPick({
       map, pick: tiledHit, open: openTiled,
       announce: (text) => { $('status').textContent = text; },
@@ -638,12 +636,10 @@ $('embed-copy').addEventListener('click', async () => {
 });
 
 // ---- start -----------------------------------------------------------------------------
-/** loadPoints loads a co-op source switched on after the start, here and in the worker. */
 async function loadPoints(s) {
-  const buf = await fetchPoints(s);
-  const copy = buf.slice(0);
-  clusters.tell('add', { bufs: [copy] }, [copy]); // the next rebuildIndex indexes them
-  addPoints(buf);
+  const res = await fetch(`/map/points/${encodeURIComponent(s.id)}`);
+  if (!res.ok) throw new Error(`${s.id}: ${res.status}`);
+  addPoints(await res.json());
   s.loaded = true;
 }
 
@@ -652,22 +648,19 @@ map.on('moveend', () => { render(); persist(); if (!$('downloads-panel').hidden)
 async function start() {
   // Tiles start loading at once, beside the co-ops' points.
   for (const s of sources.values()) if (tiled(s) && shown(s)) showTiles(s);
-  // boot.js fetched them and the worker is clustering them meanwhile: the
-  // first markers are drawn from its answer alone, and the page parses
-  // the records for the filters, list and popups after that frame.
-  let bufs = [];
+  const coops = [...sources.values()].filter((s) => s.kind === 'coops' && !tiled(s) && shown(s));
   try {
-    bufs = await firstPoints;
+    await Promise.all(coops.map(loadPoints));
   } catch (e) {
     $('status').textContent = `Could not load the co-ops (${e.message}).`;
   }
-  await render();
-  performance.mark('coopmap-markers');
-  // The frame callback runs as the frame with the markers starts (bench/web.sh reads it).
-  await new Promise((r) => { requestAnimationFrame(() => { performance.mark('coopmap-frame'); setTimeout(r, 0); }); });
-  firstSources.forEach((s, k) => { addPoints(bufs[k]); s.loaded = true; });
   performance.mark('coopmap-points');
-  refilter(); // the worker has them already
+  rebuildIndex();
+  render();
+  performance.mark('coopmap-markers');
+  // Let the browser paint the markers before building the panels; the
+  // frame callback runs as that frame starts (bench/web.sh reads it).
+  await new Promise((r) => { requestAnimationFrame(() => { performance.mark('coopmap-frame'); setTimeout(r, 0); }); });
   buildFacets();
   layersPanel.build();
   updateCounts();

@@ -37,23 +37,3 @@ test('safeHref: only http and https links', () => {
     assert.equal(safeHref(bad), null, String(bad));
   }
 });
-
-test('points: records from /map/points columns, and the filters the page and the worker share', async () => {
-  const { toRecords, passes, parsePoints } = await import('../src/points.js');
-  const doc = {
-    collection: 'c', count: 2, ids: ['c.1', 'c.2'], names: ['A', 'B'], postcodes: ['M1 1AA', ''],
-    coords: [-2.5, 53.5, 0, 51.5], sector: [0, -1], sectors: ['Retail'], orgType: [-1, 0], orgTypes: ['Society'],
-  };
-  const buf = new TextEncoder().encode(JSON.stringify(doc)).buffer;
-  const rs = toRecords(parsePoints(buf), 10);
-  assert.deepEqual(rs[0], { i: 10, src: 'c', id: 'c.1', name: 'A', postcode: 'M1 1AA', lon: -2.5, lat: 53.5, sector: 'Retail', type: '' });
-  assert.deepEqual(rs[1], { i: 11, src: 'c', id: 'c.2', name: 'B', postcode: '', lon: 0, lat: 51.5, sector: '', type: 'Society' });
-  const none = { sector: new Set(), type: new Set(), source: new Set() };
-  assert.ok(passes(rs[1], none, null));
-  const retail = { ...none, sector: new Set(['Retail']) };
-  assert.ok(passes(rs[0], retail, null));
-  assert.ok(!passes(rs[1], retail, null));
-  assert.ok(passes(rs[1], retail, 'sector'), 'a facet ignores its own filter for its counts');
-  assert.ok(passes(rs[1], { ...none, sector: new Set(['Not given']) }, null), 'a missing value is "Not given"');
-  assert.ok(!passes(rs[0], { ...none, source: new Set(['other']) }, null));
-});
