@@ -54,10 +54,7 @@ func (s *Server) sourceHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := params(r.URL.RawQuery, "f"); err != nil {
-		return err
-	}
-	if _, err := negotiate(r, formatJSON); err != nil { // f=json or none: a history is JSON only
+	if err := historyQuery(r); err != nil {
 		return err
 	}
 	if c.tours {

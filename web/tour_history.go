@@ -96,10 +96,7 @@ type tourRevisionDoc struct {
 // read; a deleted tour's history is how owners find the version to
 // restore.
 func (s *Server) tourHistory(w http.ResponseWriter, r *http.Request) error {
-	if _, err := params(r.URL.RawQuery, "f"); err != nil {
-		return err
-	}
-	if _, err := negotiate(r, formatJSON); err != nil { // f=json or none: a history is JSON only
+	if err := historyQuery(r); err != nil {
 		return err
 	}
 	te, err := s.tourEditor()

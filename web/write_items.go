@@ -381,6 +381,16 @@ func limitParam(v url.Values) (int, error) {
 	return limit, nil
 }
 
+// historyQuery checks the query of a history request (a record's, a
+// tour's or a source's): only f, and only f=json, as a history is JSON.
+func historyQuery(r *http.Request) error {
+	if _, err := params(r.URL.RawQuery, "f"); err != nil {
+		return err
+	}
+	_, err := negotiate(r, formatJSON)
+	return err
+}
+
 // history answers GET /collections/{collection}/items/{feature}/history:
 // every kept version of a record, live or deleted, newest first, with who
 // made it (the token's name), when, how and which fields changed. It is
@@ -390,10 +400,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := params(r.URL.RawQuery, "f"); err != nil {
-		return err
-	}
-	if _, err := negotiate(r, formatJSON); err != nil { // f=json or none: a history is JSON only
+	if err := historyQuery(r); err != nil {
 		return err
 	}
 	ed, err := s.editor()
