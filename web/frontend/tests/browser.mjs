@@ -1,6 +1,7 @@
 // Launches Debian's chromium through playwright-core, with every request
 // that leaves the test server blocked (the basemap included), so the map
 // must work without them and no test reaches the network.
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -37,4 +38,22 @@ export async function newPage(browser, base, options = {}) {
   page.on('dialog', (d) => { page.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
   page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) page.cspViolations.push(m.text()); });
   return page;
+}
+
+/** clean checks that a page had no uncaught error, no dialog (script from data) and no CSP violation. */
+export function clean(page) {
+  assert.deepEqual(page.errors, [], 'uncaught errors');
+  assert.deepEqual(page.dialogs, [], 'dialogs (script from data ran)');
+  assert.deepEqual(page.cspViolations, [], 'CSP violations');
+}
+
+/** noTokenLeak checks that none of tokens is in the page's URL or localStorage. */
+export async function noTokenLeak(page, tokens) {
+  const url = page.url();
+  const local = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+  for (const t of Object.values(tokens)) {
+    assert.ok(!url.includes(t), 'token in the URL');
+    assert.ok(!local.includes(t), 'token in localStorage');
+  }
+  return url;
 }

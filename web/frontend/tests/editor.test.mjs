@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, newPage } from './browser.mjs';
+import { launch, newPage, clean, noTokenLeak as sharedNoTokenLeak } from './browser.mjs';
 import { startServer, ROOT } from './server.mjs';
 
 const ARTIFACTS = join(ROOT, 'web/frontend/artifacts');
@@ -40,20 +40,9 @@ after(async () => {
   await server?.stop();
 });
 
-function clean(page) {
-  assert.deepEqual(page.errors, [], 'uncaught errors');
-  assert.deepEqual(page.dialogs, [], 'dialogs (script from data ran)');
-  assert.deepEqual(page.cspViolations, [], 'CSP violations');
-}
-
-/** noTokenLeak checks that no token is in the URL or localStorage. */
+/** noTokenLeak checks that no token is in the URL or localStorage, nor anything token-shaped in the URL. */
 async function noTokenLeak(page) {
-  const url = page.url();
-  const local = await page.evaluate(() => JSON.stringify({ ...localStorage }));
-  for (const t of Object.values(tokens)) {
-    assert.ok(!url.includes(t), 'token in the URL');
-    assert.ok(!local.includes(t), 'token in localStorage');
-  }
+  const url = await sharedNoTokenLeak(page, tokens);
   assert.ok(!/cm_/.test(url));
 }
 

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, newPage } from './browser.mjs';
+import { launch, newPage, clean, noTokenLeak as sharedNoTokenLeak } from './browser.mjs';
 import { startServer, ROOT } from './server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -46,21 +46,8 @@ after(async () => {
   await server?.stop();
 });
 
-function clean(page) {
-  assert.deepEqual(page.errors, [], 'uncaught errors');
-  assert.deepEqual(page.dialogs, [], 'dialogs (script from data ran)');
-  assert.deepEqual(page.cspViolations, [], 'CSP violations');
-}
-
 /** noTokenLeak checks that no token is in the URL or localStorage. */
-async function noTokenLeak(page) {
-  const url = page.url();
-  const local = await page.evaluate(() => JSON.stringify({ ...localStorage }));
-  for (const t of Object.values(tokens)) {
-    assert.ok(!url.includes(t), 'token in the URL');
-    assert.ok(!local.includes(t), 'token in localStorage');
-  }
-}
+const noTokenLeak = (page) => sharedNoTokenLeak(page, tokens);
 
 /** api calls the API as Node, with a token. */
 async function api(path, { method = 'GET', body, token, headers = {} } = {}) {
