@@ -20,11 +20,13 @@ as_owner() {
 }
 
 # free_port prints a loopback port nothing listens on and no other pg.sh
-# cluster owns: a cluster that is down (fault tests) keeps its port.
+# cluster owns: a cluster that is down (fault tests) keeps its port. The
+# range is below Linux's ephemeral ports (32768-60999), so a client socket
+# opened while a cluster is down cannot take its port from under it.
 free_port() {
 	local p owned
 	owned=$(cat "${TMPDIR:-/tmp}"/coopmap-pg.*/port 2>/dev/null || true)
-	for p in $(seq 55432 55632); do
+	for p in $(seq 25432 25631); do
 		if grep -qx "$p" <<<"$owned"; then
 			continue
 		fi
@@ -33,7 +35,7 @@ free_port() {
 			return 0
 		fi
 	done
-	echo "pg.sh: no free port in 55432-55632" >&2
+	echo "pg.sh: no free port in 25432-25631" >&2
 	return 1
 }
 
@@ -85,7 +87,14 @@ down)
 up)
 	dir=${2:?usage: pg.sh up DIR}
 	cluster_dir "$dir"
-	pg_up "$dir" "$(cat "$dir/port")" || { tail -20 "$dir/postgres.log" >&2; exit 1; }
+	# A second try covers a port briefly held by a closing socket.
+	for try in 1 2 3; do
+		pg_up "$dir" "$(cat "$dir/port")" && exit 0
+		echo "pg.sh: up failed (try $try):" >&2
+		tail -20 "$dir/postgres.log" >&2
+		sleep 1
+	done
+	exit 1
 	;;
 restart)
 	dir=${2:?usage: pg.sh restart DIR}
