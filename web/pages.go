@@ -71,7 +71,10 @@ func (s *Server) pageRoutes(r chi.Router) {
 		r.Get("/features/{collection}/{id}", s.handle(s.htmlNotFound(s.featurePage)))
 		r.Get("/moderate", s.handle(s.moderatePage))
 	})
-	r.Get("/map/points/{collection}", s.handle(s.mapPoints)) // gzipped once per version, not per request
+	// Gzipped once per version, not per request.
+	r.Get("/map/points/{collection}", s.handle(s.mapPoints(partFull)))
+	r.Get("/map/points/{collection}/"+partPositions, s.handle(s.mapPoints(partPositions)))
+	r.Get("/map/points/{collection}/"+partLabels, s.handle(s.mapPoints(partLabels)))
 }
 
 // coopPage serves /coops/{id}: the page of one co-op. A record that is

@@ -294,12 +294,14 @@ func (s *Server) mapApp(w http.ResponseWriter, r *http.Request) error {
 	b.Write(js)
 	b.WriteString(`</script>`)
 	// The co-ops the map draws first start loading with the page, not
-	// after its script has run. Source ids are slugs: safe in a URL and
+	// after its script has run: positions, then labels. Source ids are slugs: safe in a URL and
 	// an attribute.
 	wanted := r.URL.Query()["source"]
 	for _, src := range cfg.Sources {
 		if src.Kind == coopmap.KindCoops && (len(wanted) == 0 || slices.Contains(wanted, src.ID)) && src.Count <= maxMapPoints {
-			fmt.Fprintf(&b, `<link rel="preload" href="/map/points/%s" as="fetch" crossorigin="anonymous">`, src.ID)
+			for _, part := range []string{partPositions, partLabels} {
+				fmt.Fprintf(&b, `<link rel="preload" href="/map/points/%s/%s" as="fetch" crossorigin="anonymous">`, src.ID, part)
+			}
 		}
 	}
 	b.Write(fe.indexTail)

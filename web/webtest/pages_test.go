@@ -2,10 +2,13 @@ package webtest_test
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -172,6 +175,7 @@ func TestMapPoints(t *testing.T) {
 		t.Run(kind.Name, func(t *testing.T) {
 			base := pagesFixture(t, kind.Open(t))
 			res, body := pageGet(t, base+"/map/points/coops", "Accept-Encoding", "identity")
+			body0 := body
 			if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/json" {
 				t.Fatalf("status %d, type %q: %s", res.StatusCode, res.Header.Get("Content-Type"), body)
 			}
@@ -205,12 +209,108 @@ func TestMapPoints(t *testing.T) {
 			if !strings.Contains(body, `"coords":[-1.95,52.05]`) {
 				t.Errorf("overlay points: %s", body)
 			}
-			for path, status := range map[string]int{"/map/points/rides": 404, "/map/points/nope": 404, "/map/points/coops?x=1": 400} {
+			checkPointParts(t, base, body0)
+			for path, status := range map[string]int{"/map/points/rides": 404, "/map/points/nope": 404, "/map/points/coops?x=1": 400,
+				"/map/points/coops/labels?x=1": 400, "/map/points/coops/positions?x=1": 400, "/map/points/coops/other": 404,
+				"/map/points/rides/positions": 404, "/map/points/nope/labels": 404} {
 				if r, b := pageGet(t, base+path); r.StatusCode != status {
 					t.Errorf("%s: status %d, want %d: %s", path, r.StatusCode, status, b)
 				}
 			}
 		})
+	}
+}
+
+// checkPointParts checks that /map/points/coops/positions and /labels
+// hold, in the layout docs/API.md gives, exactly what the one-piece
+// document full holds, and that each part revalidates on its own.
+func checkPointParts(t *testing.T, base, full string) {
+	t.Helper()
+	var doc struct {
+		Collection, Title, Attribution string
+		Licence                        coopmap.Licence
+		Version                        int64
+		Count                          int
+		IDs, Names, Postcodes          []string
+		Sectors, OrgTypes              []string
+		Coords                         []float64
+		Sector, OrgType                []int
+	}
+	if err := json.Unmarshal([]byte(full), &doc); err != nil {
+		t.Fatal(err)
+	}
+	res, body := pageGet(t, base+"/map/points/coops/positions", "Accept-Encoding", "identity")
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/octet-stream" {
+		t.Fatalf("positions: status %d, type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	b := []byte(body)
+	if len(b) < 12 || string(b[:4]) != "CMP1" {
+		t.Fatalf("positions: starts %q", b[:min(len(b), 12)])
+	}
+	n, metaLen := int(binary.LittleEndian.Uint32(b[4:])), int(binary.LittleEndian.Uint32(b[8:]))
+	if n != doc.Count || metaLen%4 != 0 || len(b) != 12+metaLen+16*n {
+		t.Fatalf("positions: count %d, meta %d bytes, %d bytes in all; want count %d", n, metaLen, len(b), doc.Count)
+	}
+	var meta struct {
+		Collection, Title, Attribution string
+		Licence                        coopmap.Licence
+		Version                        int64
+		Count                          int
+		Sectors, OrgTypes              []string
+	}
+	if err := json.Unmarshal(b[12:12+metaLen], &meta); err != nil {
+		t.Fatalf("positions meta: %v", err)
+	}
+	if meta.Collection != "coops" || meta.Title != doc.Title || meta.Attribution != doc.Attribution || meta.Licence != doc.Licence ||
+		meta.Version != doc.Version || meta.Count != n || !slices.Equal(meta.Sectors, doc.Sectors) || !slices.Equal(meta.OrgTypes, doc.OrgTypes) {
+		t.Errorf("positions meta = %+v; the document says %+v", meta, doc)
+	}
+	at := 12 + metaLen
+	next := func() int {
+		v := int(int32(binary.LittleEndian.Uint32(b[at:])))
+		at += 4
+		return v
+	}
+	for k := range 2 * n {
+		if v := next(); v != int(math.Round(doc.Coords[k]*1e5)) {
+			t.Errorf("coords[%d] = %d; the document says %v", k, v, doc.Coords[k])
+		}
+	}
+	for _, col := range [][]int{doc.Sector, doc.OrgType} {
+		for k := range n {
+			if v := next(); v != col[k] {
+				t.Errorf("category %d of record %d = %d; the document says %d", k/n, k, v, col[k])
+			}
+		}
+	}
+	res, body = pageGet(t, base+"/map/points/coops/labels", "Accept-Encoding", "identity")
+	var labels struct {
+		Collection            string
+		Version               int64
+		Count                 int
+		IDs, Names, Postcodes []string
+	}
+	if err := json.Unmarshal([]byte(body), &labels); err != nil || res.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("labels: %v, type %q: %s", err, res.Header.Get("Content-Type"), body)
+	}
+	if labels.Collection != "coops" || labels.Version != doc.Version || labels.Count != n ||
+		!slices.Equal(labels.IDs, doc.IDs) || !slices.Equal(labels.Names, doc.Names) || !slices.Equal(labels.Postcodes, doc.Postcodes) {
+		t.Errorf("labels = %+v; the document says %+v", labels, doc)
+	}
+	tags := map[string]bool{}
+	for _, part := range []string{"", "/positions", "/labels"} {
+		r, _ := pageGet(t, base+"/map/points/coops"+part)
+		tag := r.Header.Get("ETag")
+		if tags[tag] {
+			t.Errorf("%s: the ETag %s of another part", part, tag)
+		}
+		tags[tag] = true
+		if r, _ := pageGet(t, base+"/map/points/coops"+part, "If-None-Match", tag); r.StatusCode != http.StatusNotModified {
+			t.Errorf("%s: revalidation status %d", part, r.StatusCode)
+		}
+		if r, gz := pageGet(t, base+"/map/points/coops"+part, "Accept-Encoding", "gzip"); r.Header.Get("Content-Encoding") != "gzip" || len(gz) == 0 {
+			t.Errorf("%s: not gzipped", part)
+		}
 	}
 }
 
@@ -225,7 +325,8 @@ func TestMapAtRoot(t *testing.T) {
 		}
 		for _, want := range []string{`<script type="application/json" id="coopmap-config">`, `"url":"https://tile.openstreetmap.org/{z}/{x}/{y}.png"`,
 			`"id":"coops"`, `"id":"orchards"`, `\u003cb\u003eCo-operatives UK\u003c/b\u003e`, `"formats":["geojson"`, `<script type="module"`,
-			`<link rel="preload" href="/map/points/coops" as="fetch" crossorigin="anonymous">`} {
+			`<link rel="preload" href="/map/points/coops/positions" as="fetch" crossorigin="anonymous">`,
+			`<link rel="preload" href="/map/points/coops/labels" as="fetch" crossorigin="anonymous">`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("map page lacks %q", want)
 			}

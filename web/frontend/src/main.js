@@ -14,6 +14,7 @@ import { basemapLayer, AttributionControl, pointIcon, clusterIcon } from './map.
 import { initSearch } from './search.js';
 import { initList } from './list.js';
 import { initEditing } from './editor-entry.js';
+import { readPositions, splitDoc, matches } from './points.js';
 
 performance.mark('coopmap-start');
 const $ = (id) => document.getElementById(id);
@@ -61,18 +62,47 @@ let filtered = [];
 // Above CLUSTER_MAX_ZOOM every record is its own marker, except those at
 // one spot (many share a postcode centroid): their cluster lists them.
 const CLUSTER_MAX_ZOOM = 15;
-const index = new Supercluster({ radius: 80, maxZoom: CLUSTER_MAX_ZOOM, minPoints: 3 });
+// The clusters come from two indexes, each a whole clustering of its
+// zooms: one made from the records themselves for the zooms up to
+// COARSE_MAX_ZOOM (a few levels, quick to build, so the first view of
+// Great Britain is drawn sooner), one for the zooms above, built after
+// the first frame or when first needed. Zooming across the boundary
+// re-clusters, as every zoom step does.
+const COARSE_MAX_ZOOM = 7;
+const indexes = [
+  new Supercluster({ radius: 80, maxZoom: COARSE_MAX_ZOOM, minPoints: 3 }),
+  new Supercluster({ radius: 80, minZoom: COARSE_MAX_ZOOM + 1, maxZoom: CLUSTER_MAX_ZOOM, minPoints: 3 }),
+];
+const stale = [true, true];
+let points = []; // the filtered records, as the indexes take them
 const markers = L.layerGroup([], { pane: 'coops' }).addTo(map);
 
-function addPoints(doc) {
-  for (let k = 0; k < doc.count; k++) {
-    const r = {
-      i: records.length, src: doc.collection, id: doc.ids[k], name: doc.names[k], postcode: doc.postcodes[k],
-      lon: doc.coords[2 * k], lat: doc.coords[2 * k + 1],
-      sector: doc.sector[k] >= 0 ? doc.sectors[doc.sector[k]] : '',
-      type: doc.orgType[k] >= 0 ? doc.orgTypes[doc.orgType[k]] : '',
-    };
-    records.push(r);
+/**
+ * addPositions adds a source's records from its positions (points.js)
+ * and returns the index of the first; their ids, names and postcodes
+ * come after, from addLabels.
+ */
+function addPositions(p) {
+  const { meta, count, coords, sector, orgType } = p;
+  const first = records.length;
+  for (let k = 0; k < count; k++) {
+    records.push({
+      i: records.length, src: meta.collection, id: '', name: '', postcode: '',
+      lon: coords[2 * k] / 1e5, lat: coords[2 * k + 1] / 1e5,
+      sector: sector[k] >= 0 ? meta.sectors[sector[k]] ?? '' : '',
+      type: orgType[k] >= 0 ? meta.orgTypes[orgType[k]] ?? '' : '',
+    });
+  }
+  return first;
+}
+
+/** addLabels names the records addPositions added from first on. */
+function addLabels(first, l) {
+  for (let k = 0; k < l.count; k++) {
+    const r = records[first + k];
+    r.id = l.ids[k];
+    r.name = l.names[k];
+    r.postcode = l.postcodes[k];
     byId.set(r.id, r);
   }
 }
@@ -142,9 +172,22 @@ $('clear-filters').addEventListener('click', () => {
 });
 
 // ---- clusters ----------------------------------------------------------------
+/** rebuildIndex clusters the records that pass the filters: at once for the map's zoom, the other zooms when first needed. */
 function rebuildIndex() {
   filtered = records.filter((r) => !r.gone && passes(r, null));
-  index.load(filtered.map((r) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [r.lon, r.lat] }, properties: { i: r.i } })));
+  points = filtered.map((r) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [r.lon, r.lat] }, properties: { i: r.i } }));
+  stale.fill(true);
+  indexFor(Math.round(map.getZoom()));
+}
+
+/** indexFor is the index of zoom z, built first if it is out of date. */
+function indexFor(z) {
+  const k = z <= COARSE_MAX_ZOOM ? 0 : 1;
+  if (stale[k]) {
+    indexes[k].load(points);
+    stale[k] = false;
+  }
+  return indexes[k];
 }
 
 /** onActivate runs fn when a marker is clicked, or focused and given
@@ -173,6 +216,7 @@ function render() {
   // Above CLUSTER_MAX_ZOOM supercluster returns single records; those at
   // the very same spot are gathered here so that none hides another.
   const spots = new Map();
+  const index = indexFor(z);
   for (const c of index.getClusters(bbox, z)) {
     const [lon, lat] = c.geometry.coordinates;
     if (c.properties.cluster) {
@@ -463,7 +507,10 @@ async function toggleSource(s, on) {
       update();
       return;
     }
-    if (on && !s.loaded) await loadPoints(s);
+    if (on && !s.loaded) {
+      await loadPoints(s);
+      await labelled([s]);
+    }
     update();
     return;
   }
@@ -519,7 +566,11 @@ async function showTiles(s) {
     layer = overlays.get(s.id); // another call may have made it meanwhile
     if (!layer) {
       layer = tileOverlay({ collection: s.id, color: s.color, pane: 'tiled', tiles: config.tiles });
-      layer.once('tileload', () => performance.mark('coopmap-tiles'));
+      // bench/web.sh reads these: the first tile drawn, and the frame that shows it starting.
+      layer.once('tileload', () => {
+        performance.mark('coopmap-tiles');
+        requestAnimationFrame(() => performance.mark('coopmap-tiles-frame'));
+      });
       layer.on('summary', (summary) => {
         s.tileSummary = summary;
         const note = document.getElementById(`tiles-note-${s.id}`);
@@ -636,11 +687,50 @@ $('embed-copy').addEventListener('click', async () => {
 });
 
 // ---- start -----------------------------------------------------------------------------
+/**
+ * loadPoints fetches a source's positions (both parts were preloaded with
+ * the page) and adds its records, to be drawn and filtered at once. The
+ * promise it leaves in s.labelled names them: from the labels, or, when
+ * the source changed between the two requests, from the whole point set
+ * again, which then replaces the records (s.reloaded).
+ */
 async function loadPoints(s) {
+  const base = `/map/points/${encodeURIComponent(s.id)}`;
+  const labels = fetch(`${base}/labels`);
+  labels.catch(() => {}); // awaited below, once the positions are in
+  const res = await fetch(`${base}/positions`);
+  if (!res.ok) throw new Error(`${s.id}: ${res.status}`);
+  const positions = readPositions(await res.arrayBuffer());
+  const first = addPositions(positions);
+  s.loaded = true;
+  s.labelled = (async () => {
+    const l = await labels;
+    const doc = l.ok ? await l.json() : null;
+    if (doc && matches(positions, doc)) addLabels(first, doc);
+    else await reloadPoints(s);
+  })();
+  s.labelled.catch(() => {}); // reported where it is awaited
+}
+
+/** reloadPoints replaces a source's records with its whole point set, taken in one piece. */
+async function reloadPoints(s) {
   const res = await fetch(`/map/points/${encodeURIComponent(s.id)}`);
   if (!res.ok) throw new Error(`${s.id}: ${res.status}`);
-  addPoints(await res.json());
-  s.loaded = true;
+  const { positions, labels } = splitDoc(await res.json());
+  const keep = records.filter((r) => r.src !== s.id);
+  for (const [id, r] of byId) if (r.src === s.id) byId.delete(id);
+  records.length = 0;
+  keep.forEach((r, i) => { r.i = i; records.push(r); });
+  addLabels(addPositions(positions), labels);
+  s.reloaded = true;
+}
+
+/** labelled waits for the labels of sources, reporting the ones that failed. */
+async function labelled(list) {
+  const failed = (await Promise.allSettled(list.map((s) => s.labelled))).filter((r) => r.status === 'rejected');
+  if (failed.length) $('status').textContent = `Could not load the co-ops' names (${failed[0].reason?.message}).`;
+  if (list.some((s) => s.reloaded)) rebuildIndex();
+  list.forEach((s) => { s.reloaded = false; });
 }
 
 map.on('moveend', () => { render(); persist(); if (!$('downloads-panel').hidden) downloads.render(); });
@@ -661,14 +751,21 @@ async function start() {
   // Let the browser paint the markers before building the panels; the
   // frame callback runs as that frame starts (bench/web.sh reads it).
   await new Promise((r) => { requestAnimationFrame(() => { performance.mark('coopmap-frame'); setTimeout(r, 0); }); });
+  // Then the records' names, for the markers' titles and everything after.
+  await labelled(coops.filter((s) => s.loaded));
+  render();
   buildFacets();
   layersPanel.build();
   updateCounts();
   updateAttribution();
   downloads.render();
   for (const id of state.layers) if (sources.has(id)) showOverlay(sources.get(id));
-  $('status').textContent = records.length ? `${fmt(records.length)} co-ops loaded.` : 'No co-ops to show yet: import some data.';
+  if (!$('status').textContent.startsWith('Could not')) {
+    $('status').textContent = records.length ? `${fmt(records.length)} co-ops loaded.` : 'No co-ops to show yet: import some data.';
+  }
   document.body.dataset.ready = 'true';
+  // The other zooms' clusters, before anyone zooms there.
+  setTimeout(() => { indexFor(0); indexFor(CLUSTER_MAX_ZOOM); }, 0);
   initSearch({ input: $('search-input'), results: $('search-results'), status: $('search-status'), form: $('search-form'),
     onFeature: selectHit,
     onPlace: (p) => {

@@ -55,5 +55,6 @@ export function clusterIcon(count) {
   const size = count < 10 ? 's' : count < 100 ? 'm' : count < 1000 ? 'l' : 'xl';
   const px = { s: 30, m: 36, l: 44, xl: 52 }[size];
   const label = count >= 10000 ? `${Math.round(count / 1000)}k` : String(count);
-  return L.divIcon({ className: `cluster cluster-${size}`, html: el('span', {}, label), iconSize: [px, px] });
+  // elementtiming: the browser records when the first cluster is painted (bench/web.sh).
+  return L.divIcon({ className: `cluster cluster-${size}`, html: el('span', { elementtiming: 'coopmap-cluster' }, label), iconSize: [px, px] });
 }

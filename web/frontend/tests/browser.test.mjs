@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, newPage } from './browser.mjs';
+import { launch, newPage, clean } from './browser.mjs';
 import { startServer, ROOT } from './server.mjs';
 
 const ARTIFACTS = join(ROOT, 'web/frontend/artifacts');
@@ -33,12 +33,6 @@ async function open(path = '/', options) {
   return page;
 }
 
-function clean(page) {
-  assert.deepEqual(page.errors, [], 'uncaught errors');
-  assert.deepEqual(page.dialogs, [], 'dialogs (script from data ran)');
-  assert.deepEqual(page.cspViolations, [], 'CSP violations');
-}
-
 const count = (page) => page.locator('#filter-count').textContent();
 
 test('map loads and shows clusters without the basemap', async () => {
@@ -52,6 +46,15 @@ test('map loads and shows clusters without the basemap', async () => {
   assert.match(await page.locator('.attribution').textContent(), /OpenStreetMap contributors.*Co-operatives UK open data/);
   assert.equal(await clusters.first().getAttribute('tabindex'), '0', 'clusters are focusable');
   await page.screenshot({ path: join(ARTIFACTS, 'desktop-map.png') });
+  // A cluster of the first view opens with Enter into the zoom where it
+  // splits, which the finer zooms' clusters then draw.
+  const zoom = () => Number(new URL(page.url()).hash.split('=')[1].split('/')[0]);
+  const z0 = zoom();
+  await clusters.first().focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((z) => Number(location.hash.split('=')[1]?.split('/')[0]) > z, z0);
+  await page.waitForFunction(() => document.querySelectorAll('.leaflet-marker-icon').length > 0);
+  assert.ok(zoom() > z0, `zoom ${z0} → ${zoom()}`);
   clean(page);
   await page.context().close();
 });
@@ -147,6 +150,49 @@ test('list view is operable by keyboard alone', async () => {
   await page.keyboard.press('Enter');
   await page.waitForURL((u) => u.pathname === second);
   assert.ok(await page.locator('h1').count() === 1);
+  clean(page);
+  await page.context().close();
+});
+
+test('the co-ops come in two parts, and a source that changes between them is read again in one piece', async () => {
+  // As loaded: positions and labels, nothing else.
+  const asked = (page) => {
+    const urls = [];
+    page.on('request', (r) => { if (r.url().includes('/map/points/')) urls.push(new URL(r.url()).pathname); });
+    return urls;
+  };
+  let page = await newPage(browser, server.base);
+  let urls = asked(page);
+  await page.goto(`${server.base}/?source=coops-uk&view=list#map=11/53.48000/-2.24000`);
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.deepEqual(urls.sort(), ['/map/points/coops-uk/labels', '/map/points/coops-uk/positions']);
+  const names = await page.$$eval('#results tbody tr a', (as) => as.slice(0, 5).map((a) => [a.textContent, a.getAttribute('href')]));
+  clean(page);
+  await page.context().close();
+  // The labels are of a newer version than the positions: the whole
+  // point set is read instead, and the map and list are the same.
+  page = await newPage(browser, server.base);
+  urls = asked(page);
+  await page.route('**/map/points/coops-uk/labels', async (route) => {
+    const res = await route.fetch();
+    const doc = await res.json();
+    await route.fulfill({ response: res, json: { ...doc, version: doc.version + 1 } });
+  });
+  await page.goto(`${server.base}/?source=coops-uk&view=list#map=11/53.48000/-2.24000`);
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.ok(urls.includes('/map/points/coops-uk'), `asked for ${urls}`);
+  assert.match(await count(page), /^7,097 of 7,097 co-ops match/);
+  assert.deepEqual(await page.$$eval('#results tbody tr a', (as) => as.slice(0, 5).map((a) => [a.textContent, a.getAttribute('href')])), names);
+  assert.ok(names.every(([name, href]) => name && href.startsWith('/coops/coops-uk.')), JSON.stringify(names));
+  clean(page);
+  await page.context().close();
+  // Neither can be had: the markers stay, and the status says so.
+  page = await newPage(browser, server.base);
+  await page.route(/\/map\/points\/coops-uk(\/labels)?$/, (route) => route.fulfill({ status: 503, body: '' }));
+  await page.goto(`${server.base}/?source=coops-uk`);
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.match(await page.locator('#status').textContent(), /Could not load the co-ops' names \(coops-uk: 503\)/);
+  assert.ok(await page.locator('.leaflet-marker-icon.cluster').count() > 10, 'clusters drawn from the positions');
   clean(page);
   await page.context().close();
 });

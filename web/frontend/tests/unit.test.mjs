@@ -1,8 +1,10 @@
 // Unit tests of the map's pure modules, in node (no browser): the URL
-// state round trip and the link filter that keeps script out of hrefs.
+// state round trip, the link filter that keeps script out of hrefs, and
+// the reading of the map's binary point sets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readState, stateURL } from '../src/state.js';
+import { readPositions, splitDoc, matches } from '../src/points.js';
 import { safeHref } from '../src/dom.js';
 
 const loc = (url) => { const u = new URL(url, 'http://x'); return { search: u.search, hash: u.hash }; };
@@ -36,4 +38,53 @@ test('safeHref: only http and https links', () => {
     'vbscript:x', '//evil.example', '/relative', 'www.example.org', '', null, undefined, 42, `https://${'a'.repeat(3000)}.org`]) {
     assert.equal(safeHref(bad), null, String(bad));
   }
+});
+
+/** positionsBody lays out a positions body as the server does (docs/API.md). */
+function positionsBody(meta, coords, sector, orgType, { pad = true } = {}) {
+  let json = JSON.stringify(meta);
+  while (pad && json.length % 4) json += ' ';
+  const metaBytes = new TextEncoder().encode(json);
+  const n = sector.length;
+  const buf = new ArrayBuffer(12 + metaBytes.length + 16 * n);
+  const v = new DataView(buf);
+  new Uint8Array(buf).set(new TextEncoder().encode('CMP1'), 0);
+  v.setUint32(4, n, true);
+  v.setUint32(8, metaBytes.length, true);
+  new Uint8Array(buf).set(metaBytes, 12);
+  let at = 12 + metaBytes.length;
+  for (const x of [...coords, ...sector, ...orgType]) { v.setInt32(at, x, true); at += 4; }
+  return buf;
+}
+
+test('points: positions read as the server lays them out, and matched with their labels', () => {
+  const meta = { collection: 'c', version: 7, count: 2, sectors: ['Food', 'Housing'], orgTypes: ['Society'] };
+  const p = readPositions(positionsBody(meta, [-227771, 5344166, 18000000, -8999999], [1, -1], [-1, 0]));
+  assert.equal(p.count, 2);
+  assert.deepEqual(p.meta, meta);
+  assert.deepEqual([...p.coords], [-227771, 5344166, 18000000, -8999999]);
+  assert.equal(p.coords[0] / 1e5, -2.27771);
+  assert.deepEqual([...p.sector], [1, -1]);
+  assert.deepEqual([...p.orgType], [-1, 0]);
+  const labels = { collection: 'c', version: 7, count: 2, ids: ['a', 'b'], names: ['A', 'B'], postcodes: ['', 'M1 1AA'] };
+  assert.ok(matches(p, labels));
+  assert.ok(!matches(p, { ...labels, version: 8 }), 'another version of the source');
+  assert.ok(!matches(p, { ...labels, collection: 'd' }));
+  assert.ok(!matches(p, { ...labels, names: ['A'] }), 'a short column');
+  // The one-piece document splits into the same two parts.
+  const { positions, labels: l } = splitDoc({ ...meta, ids: labels.ids, names: labels.names, postcodes: labels.postcodes,
+    coords: [-2.27771, 53.44166, 180, -89.99999], sector: [1, -1], orgType: [-1, 0] });
+  assert.deepEqual([...positions.coords], [...p.coords]);
+  assert.deepEqual(positions.meta, meta);
+  assert.ok(matches(positions, l));
+});
+
+test('points: a body that is not a point set is refused', () => {
+  const meta = { collection: 'c', version: 1, count: 1, sectors: [], orgTypes: [] };
+  const good = positionsBody(meta, [1, 2], [-1], [-1]);
+  assert.throws(() => readPositions(new ArrayBuffer(0)), /not a point set/);
+  assert.throws(() => readPositions(new TextEncoder().encode('{"collection":"c"}').buffer), /not a point set/);
+  assert.throws(() => readPositions(good.slice(0, good.byteLength - 4)), /wrong length/);
+  assert.throws(() => readPositions(positionsBody(meta, [1, 2], [-1], [-1], { pad: false })), /wrong length/);
+  assert.throws(() => readPositions('CMP1'), /not a point set/);
 });
