@@ -735,6 +735,23 @@ async function labelled(list) {
 
 map.on('moveend', () => { render(); persist(); if (!$('downloads-panel').hidden) downloads.render(); });
 
+/**
+ * painted resolves once the browser reports (Element Timing) that a
+ * cluster of layer is on screen, so that the work after the first frame
+ * does not hold up its raster on a busy machine; at once when there is
+ * no cluster or no Element Timing, and after 400 ms at the latest.
+ */
+function painted(layer) {
+  const clustered = layer.getLayers().some((m) => m.getElement()?.querySelector('[elementtiming]'));
+  if (!clustered || !PerformanceObserver.supportedEntryTypes?.includes('element')) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(timer); observer.disconnect(); resolve(); };
+    const timer = setTimeout(done, 400);
+    const observer = new PerformanceObserver((list) => { if (list.getEntries().some((e) => e.identifier === 'coopmap-cluster')) done(); });
+    observer.observe({ type: 'element', buffered: true });
+  });
+}
+
 async function start() {
   // Tiles start loading at once, beside the co-ops' points.
   for (const s of sources.values()) if (tiled(s) && shown(s)) showTiles(s);
@@ -751,6 +768,7 @@ async function start() {
   // Let the browser paint the markers before building the panels; the
   // frame callback runs as that frame starts (bench/web.sh reads it).
   await new Promise((r) => { requestAnimationFrame(() => { performance.mark('coopmap-frame'); setTimeout(r, 0); }); });
+  await painted(markers);
   // Then the records' names, for the markers' titles and everything after.
   await labelled(coops.filter((s) => s.loaded));
   render();
