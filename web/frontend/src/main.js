@@ -175,9 +175,16 @@ $('clear-filters').addEventListener('click', () => {
 /** rebuildIndex clusters the records that pass the filters: at once for the map's zoom, the other zooms when first needed. */
 function rebuildIndex() {
   filtered = records.filter((r) => !r.gone && passes(r, null));
-  points = filtered.map((r) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [r.lon, r.lat] }, properties: { i: r.i } }));
+  points = filtered.map(pointOf);
   stale.fill(true);
   indexFor(Math.round(map.getZoom()));
+}
+
+/** pointOf is record r as the indexes take it, made again only when r has moved. */
+function pointOf(r) {
+  const at = r.point?.geometry.coordinates;
+  if (!at || at[0] !== r.lon || at[1] !== r.lat) r.point = { type: 'Feature', geometry: { type: 'Point', coordinates: [r.lon, r.lat] }, properties: r };
+  return r.point;
 }
 
 /** indexFor is the index of zoom z, built first if it is out of date. */
@@ -224,13 +231,13 @@ function render() {
       clusterMarker(lat, lon, n, () => {
         const ez = index.getClusterExpansionZoom(c.properties.cluster_id);
         if (ez > CLUSTER_MAX_ZOOM || map.getZoom() >= CLUSTER_MAX_ZOOM) {
-          showLeaves(index.getLeaves(c.properties.cluster_id, 50).map((l) => records[l.properties.i]), n, [lat, lon]);
+          showLeaves(index.getLeaves(c.properties.cluster_id, 50).map((l) => l.properties), n, [lat, lon]);
         } else map.flyTo([lat, lon], ez);
       });
     } else {
       const key = `${lon},${lat}`;
       if (!spots.has(key)) spots.set(key, []);
-      spots.get(key).push(records[c.properties.i]);
+      spots.get(key).push(c.properties); // the record itself (pointOf)
     }
   }
   for (const rs of spots.values()) {

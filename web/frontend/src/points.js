@@ -4,6 +4,7 @@
 // in the same order. Both are read into plain columns here.
 
 const MAGIC = 'CMP1';
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * readPositions reads a /map/points/{collection}/positions body into
@@ -11,8 +12,10 @@ const MAGIC = 'CMP1';
  * (collection, title, licence, attribution, version, sectors, orgTypes);
  * coords holds lon, lat pairs in 1e-5 degrees, sector and orgType index
  * meta's lists (-1 for none). It throws on a body that is not one.
+ * view (the default on a little-endian machine, every browser's in
+ * practice) makes the columns views of buf instead of copies.
  */
-export function readPositions(buf) {
+export function readPositions(buf, { view = LITTLE_ENDIAN } = {}) {
   if (!(buf instanceof ArrayBuffer) || buf.byteLength < 12) throw new Error('not a point set');
   const v = new DataView(buf);
   const magic = String.fromCharCode(v.getUint8(0), v.getUint8(1), v.getUint8(2), v.getUint8(3));
@@ -23,8 +26,13 @@ export function readPositions(buf) {
   const meta = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 12, metaLength)));
   let at = 12 + metaLength;
   const column = (n) => {
-    const a = new Int32Array(n);
-    for (let k = 0; k < n; k++, at += 4) a[k] = v.getInt32(at, true);
+    let a;
+    if (view) a = new Int32Array(buf, at, n);
+    else {
+      a = new Int32Array(n);
+      for (let k = 0; k < n; k++) a[k] = v.getInt32(at + 4 * k, true);
+    }
+    at += 4 * n;
     return a;
   };
   return { meta, count, coords: column(2 * count), sector: column(count), orgType: column(count) };

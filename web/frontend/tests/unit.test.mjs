@@ -59,7 +59,11 @@ function positionsBody(meta, coords, sector, orgType, { pad = true } = {}) {
 
 test('points: positions read as the server lays them out, and matched with their labels', () => {
   const meta = { collection: 'c', version: 7, count: 2, sectors: ['Food', 'Housing'], orgTypes: ['Society'] };
-  const p = readPositions(positionsBody(meta, [-227771, 5344166, 18000000, -8999999], [1, -1], [-1, 0]));
+  const body = positionsBody(meta, [-227771, 5344166, 18000000, -8999999], [1, -1], [-1, 0]);
+  const p = readPositions(body);
+  // Read value by value (as on a big-endian machine), the same columns.
+  const copied = readPositions(body, { view: false });
+  for (const k of ['coords', 'sector', 'orgType']) assert.deepEqual([...copied[k]], [...p[k]], k);
   assert.equal(p.count, 2);
   assert.deepEqual(p.meta, meta);
   assert.deepEqual([...p.coords], [-227771, 5344166, 18000000, -8999999]);
