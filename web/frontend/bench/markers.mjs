@@ -1,15 +1,17 @@
 // Times the web map in headless chromium on this machine: from navigation
 // to the first co-op cluster painted (the browser's own Element Timing of
 // the cluster's label), with the Co-operatives UK demo data (7,097
-// points), a generated 12,000-point source and all sources together, and
+// points), 12,000 points spread evenly over a box around Great Britain,
+// 12,000 at real UK postcode centroids, and all sources together, and
 // once more as playwright's selector sees it; from navigation to the first
 // vector tile of a generated 200,000-point overlay on screen (src/tiles.js);
 // and the JS + CSS the page transfers, gzipped. The basemap is blocked
 // (not part of the figure). Run it with bench/web.sh.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, readdirSync, readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { launch } from '../tests/browser.mjs';
 import { startServer, ROOT } from '../tests/server.mjs';
 import { importPoints } from '../tests/generated.mjs';
@@ -55,41 +57,57 @@ async function waitObserved(page, cdp, url, type, name) {
   return Math.round(result.value);
 }
 
-/**
- * timeMarkers times the map with source (all sources when empty) until
- * the first cluster marker is on screen: by default as the browser's
- * Element Timing records its paint, the page loaded with nothing else in
- * it; with playwright, until playwright's selector sees it visible (which
- * evaluates playwright's injected script in the page while it loads, and
- * polls).
- */
-async function timeMarkers(browser, base, source, { playwright = false } = {}) {
-  const times = [];
-  const marks = [];
-  for (let i = 0; i < RUNS + 1; i++) {
-    const { context, page, cdp } = await openPage(browser, base);
-    const url = base + (source ? `/?source=${source}` : '/');
-    let ms;
-    if (playwright) {
-      const t0 = Date.now();
-      await page.goto(url, { waitUntil: 'commit' });
-      await page.waitForSelector('.leaflet-marker-icon.cluster', { state: 'visible', timeout: 60000 });
-      ms = Date.now() - t0;
-    } else {
-      ms = await waitObserved(page, cdp, url, 'element', 'coopmap-cluster');
-    }
-    await page.waitForSelector('body[data-ready="true"]');
-    const points = await page.evaluate(() => document.getElementById('filter-count')?.textContent || '');
-    const m = await page.evaluate(() => Object.fromEntries(['coopmap-start', 'coopmap-points', 'coopmap-markers', 'coopmap-frame']
-      .map((n) => [n.slice(8), Math.round(performance.getEntriesByName(n)[0]?.startTime ?? -1)])));
-    if (i > 0) { times.push(ms); marks.push(m); } // the first run warms the server's point set
-    await context.close();
-    if (i === RUNS && !playwright) console.log(`  ${points.split(' co-ops')[0]} co-ops loaded`);
+/** loadMarkers loads the map with source (all sources when empty) once and returns when the first cluster is on screen, with the page's marks. */
+async function loadMarkers(browser, base, source, playwright) {
+  const { context, page, cdp } = await openPage(browser, base);
+  const url = base + (source ? `/?source=${source}` : '/');
+  let ms;
+  if (playwright) {
+    const t0 = Date.now();
+    await page.goto(url, { waitUntil: 'commit' });
+    await page.waitForSelector('.leaflet-marker-icon.cluster', { state: 'visible', timeout: 60000 });
+    ms = Date.now() - t0;
+  } else {
+    ms = await waitObserved(page, cdp, url, 'element', 'coopmap-cluster');
   }
-  times.sort((a, b) => a - b);
-  const med = (k) => marks.map((m) => m[k]).sort((a, b) => a - b)[Math.floor(marks.length / 2)];
-  console.log(`  page marks, median ms after navigation: script started ${med('start')}, points read ${med('points')}, markers in the DOM ${med('markers')}, frame with them started ${med('frame')}`);
-  return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1] };
+  await page.waitForSelector('body[data-ready="true"]');
+  const points = await page.evaluate(() => document.getElementById('filter-count')?.textContent || '');
+  const marks = await page.evaluate(() => Object.fromEntries(['coopmap-start', 'coopmap-points', 'coopmap-markers', 'coopmap-frame']
+    .map((n) => [n.slice(8), Math.round(performance.getEntriesByName(n)[0]?.startTime ?? -1)])));
+  await context.close();
+  return { ms, marks, points: points.split(' co-ops')[0] };
+}
+
+/**
+ * timeMarkers times each case ({label, source, playwright}) until the
+ * first cluster marker is on screen: by default as the browser's Element
+ * Timing records its paint, the page loaded with nothing else in it;
+ * with playwright, until playwright's selector sees it visible (which
+ * evaluates playwright's injected script in the page while it loads, and
+ * polls). The cases take turns, one load each per round, so that a
+ * change in the machine's load falls on all of them alike; a first round
+ * warms the server's point sets and is not counted.
+ */
+async function timeMarkers(browser, base, cases) {
+  const runs = cases.map(() => []);
+  let loaded = [];
+  for (let i = 0; i < RUNS + 1; i++) {
+    loaded = [];
+    for (const [k, c] of cases.entries()) {
+      const r = await loadMarkers(browser, base, c.source, c.playwright);
+      if (i > 0) runs[k].push(r);
+      loaded.push(r.points);
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  for (const [k, c] of cases.entries()) {
+    const ms = runs[k].map((r) => r.ms);
+    const mark = (n) => median(runs[k].map((r) => r.marks[n]));
+    console.log(`${c.label} (${loaded[k]} records): ${c.playwright ? 'visible to playwright' : 'first cluster painted'} after ${median(ms)} ms median ` +
+      `(min ${Math.min(...ms)}, max ${Math.max(...ms)}, ${RUNS} runs)`);
+    console.log(`  page marks, median ms after navigation: script started ${mark('start')}, points read ${mark('points')}, ` +
+      `markers in the DOM ${mark('markers')}, frame with them started ${mark('frame')}`);
+  }
 }
 
 /**
@@ -132,6 +150,19 @@ function generated(db, bin) {
   writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features }));
   execFileSync(bin, ['import', '--db', db, '--source', 'bench-12k', '--kind', 'coops', '--licence', 'CC0-1.0',
     '--attribution', 'Generated for the benchmark', '--format', 'geojson', '--show', '0', file], { stdio: 'ignore' });
+  // The same number of records where real ones are: 12,000 of the UK
+  // postcode units the server embeds (postcodes/data, OGL), the places
+  // co-ops were registered at in 2016.
+  const units = gunzipSync(readFileSync(join(ROOT, 'postcodes/data/postcodes.csv.gz'))).toString().trim().split('\n').slice(1, 12001);
+  const places = units.map((line, i) => {
+    const [postcode, lat, lon] = line.split(',');
+    return { type: 'Feature', id: `p${i}`, geometry: { type: 'Point', coordinates: [Number(lon), Number(lat)] },
+      properties: { name: `Place ${i}`, postcode, sector: ['Food', 'Housing', 'Retail', 'Energy'][i % 4] } };
+  });
+  const placesFile = join(db, '..', 'places.geojson');
+  writeFileSync(placesFile, JSON.stringify({ type: 'FeatureCollection', features: places }));
+  execFileSync(bin, ['import', '--db', db, '--source', 'bench-12k-places', '--kind', 'coops', '--licence', 'OGL-UK-3.0',
+    '--attribution', 'Contains OS data © Crown copyright and database right 2016', '--format', 'geojson', '--show', '0', placesFile], { stdio: 'ignore' });
   importPoints(db, bin, { id: 'bench-200k', title: 'Generated 200k', n: 200000 });
 }
 
@@ -197,19 +228,24 @@ async function baseline(browser, base) {
 }
 
 const server = await startServer({ extra: generated });
+// The imports above leave the machine busy for a while; the figures are
+// taken once it has settled (1-minute load average under 1.5, or after
+// two minutes at most, which the output then says).
+const settleFrom = Date.now();
+while (loadavg()[0] >= 1.5 && Date.now() - settleFrom < 120000) await new Promise((r) => setTimeout(r, 2000));
+console.log(`settled for ${Math.round((Date.now() - settleFrom) / 1000)} s after the setup; load average ${loadavg()[0].toFixed(2)}`);
 const browser = await launch();
 try {
   await baseline(browser, server.base);
   console.log(`JS + CSS transferred by the map page: ${await transferred(browser, server.base, '/')}; ` +
     `with the 200,000-point layer on (tiles.js loaded): ${await transferred(browser, server.base, '/?layer=bench-200k')}`);
-  const coops = await timeMarkers(browser, server.base, 'coops-uk');
-  console.log(`co-ops UK (7,097 points): first cluster painted after ${coops.median} ms median (min ${coops.min}, max ${coops.max}, ${RUNS} runs)`);
-  const seen = await timeMarkers(browser, server.base, 'coops-uk', { playwright: true });
-  console.log(`co-ops UK (7,097 points), as playwright's selector sees it: visible after ${seen.median} ms median (min ${seen.min}, max ${seen.max}, ${RUNS} runs)`);
-  const both = await timeMarkers(browser, server.base, 'bench-12k');
-  console.log(`generated (12,000 points): first cluster painted after ${both.median} ms median (min ${both.min}, max ${both.max}, ${RUNS} runs)`);
-  const all = await timeMarkers(browser, server.base, '');
-  console.log(`all sources (19,098 points): first cluster painted after ${all.median} ms median (min ${all.min}, max ${all.max}, ${RUNS} runs)`);
+  await timeMarkers(browser, server.base, [
+    { label: 'Co-operatives UK', source: 'coops-uk' },
+    { label: 'Co-operatives UK, as playwright sees it', source: 'coops-uk', playwright: true },
+    { label: '12,000 points spread evenly over a box around Great Britain', source: 'bench-12k' },
+    { label: '12,000 points at real UK postcode centroids', source: 'bench-12k-places' },
+    { label: 'all co-op sources', source: '' },
+  ]);
   const tilesAlone = await timeTiles(browser, server.base, '/?source=none&layer=bench-200k');
   console.log(`200,000-point overlay from tiles, no co-ops: first tile on screen after ${tilesAlone.median} ms median (min ${tilesAlone.min}, max ${tilesAlone.max}, ${RUNS} runs)`);
   const tilesAll = await timeTiles(browser, server.base, '/?layer=bench-200k');
