@@ -25,14 +25,17 @@ const LOCAL = '';
  * serverPage(source, {page, limit, sortby, after, unsortable}) a page of
  * one of them with what to say of it (tiles.js listPage: {rows, next,
  * count, info, note}). render() is for a change of filters or view: it
- * starts the list again.
+ * starts the list again. initial ({list, sort}, from the URL) is what to
+ * list and in which order at first; onChange({list, sort}) hears of every
+ * change of them, list being null for the default.
  */
-export function initList({ table, count, inView, prev, next, info, rows, href, tileSources = () => [], serverPage }) {
-  let sort = 'name';
-  let desc = false;
+export function initList({ table, count, inView, prev, next, info, rows, href, tileSources = () => [], serverPage,
+  initial = {}, onChange = () => {} }) {
+  let sort = (initial.sort || 'name').replace(/^-/, '');
+  let desc = (initial.sort || '').startsWith('-');
   let page = 0;
-  let picked = LOCAL; // the source listed
-  let chosen = false; // picked by the user rather than by default
+  let picked = initial.list || LOCAL; // the source listed
+  let chosen = Boolean(initial.list); // picked by the user (or the URL) rather than by default
   let cursors = [null]; // a server source's `after` cursor of each page seen
   let seq = 0; // the latest server page asked for; older answers are dropped
   const body = table.tBodies[0];
@@ -109,10 +112,11 @@ export function initList({ table, count, inView, prev, next, info, rows, href, t
     next.disabled = !res.next;
   }
 
-  /** draw shows the current page of what is picked. */
+  /** draw shows the current page of what is picked, and says what that is. */
   function draw() {
     seq++;
     headers();
+    onChange({ list: chosen && picked !== LOCAL ? picked : null, sort: `${desc ? '-' : ''}${sort}` });
     const s = picked === LOCAL ? null : tileSources().find((x) => x.id === picked);
     note.hidden = !s;
     if (caption) caption.textContent = s ? `${s.title || s.id}, listed from the server, sortable by name` : captionText;

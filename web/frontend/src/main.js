@@ -359,7 +359,9 @@ function selectHit(f) {
 }
 
 // ---- views, panels, persistence ------------------------------------------------
-let lastBounds = null;
+// The map's view the last time it was shown: what the list view lists
+// "in the map's view", from the start (a URL may open the list at once).
+let lastBounds = map.getBounds();
 function persist() {
   if (!$('map').hidden) {
     const c = map.getCenter();
@@ -380,6 +382,12 @@ const list = initList({
   tileSources: () => [...sources.values()].filter((s) => tiled(s) && shown(s)),
   serverPage: async (s, q) => (await loadTiles()).listPage(s, {
     ...q, bounds: $('list-in-view').checked ? lastBounds : null, filters: s.kind === 'coops' ? state.filters : null }),
+  initial: { list: state.list, sort: state.sort },
+  onChange: ({ list: picked, sort }) => {
+    if (picked === state.list && sort === state.sort) return;
+    Object.assign(state, { list: picked, sort });
+    writeState(state);
+  },
 });
 
 function setView(view) {

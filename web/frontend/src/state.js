@@ -1,8 +1,11 @@
 // The app's state lives in the URL, so any view can be shared and reloaded
-// exactly: filters, selection, list view, overlays and embed mode in the
-// query string, the map's view in the hash (#map=zoom/lat/lon).
+// exactly: filters, selection, list view (with what it lists and its
+// order), overlays and embed mode in the query string, the map's view in
+// the hash (#map=zoom/lat/lon).
 
 const FACETS = ['sector', 'type', 'source'];
+/** SORTS are the list's orders: a column, descending with a leading '-'. */
+const SORTS = /^-?(name|sector|type|postcode)$/;
 
 /** readState parses a location into the app's state. */
 export function readState(loc = window.location) {
@@ -11,6 +14,8 @@ export function readState(loc = window.location) {
     filters: Object.fromEntries(FACETS.map((f) => [f, new Set(p.getAll(f).filter(Boolean))])),
     sel: p.get('sel') || null,
     view: p.get('view') === 'list' ? 'list' : 'map',
+    list: p.get('list') || null, // a source drawn from tiles that the list view lists
+    sort: SORTS.test(p.get('sort') || '') ? p.get('sort') : 'name',
     layers: new Set(p.getAll('layer').filter(Boolean)),
     embed: p.get('embed') === '1',
     map: null,
@@ -29,6 +34,8 @@ export function stateURL(s, { embed = s.embed } = {}) {
   for (const f of FACETS) for (const v of [...s.filters[f]].sort()) p.append(f, v);
   if (s.sel) p.set('sel', s.sel);
   if (s.view === 'list') p.set('view', 'list');
+  if (s.list) p.set('list', s.list);
+  if (s.sort && s.sort !== 'name') p.set('sort', s.sort);
   for (const l of [...s.layers].sort()) p.append('layer', l);
   if (embed) p.set('embed', '1');
   const q = p.toString();

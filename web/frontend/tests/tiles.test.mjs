@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, newPage } from './browser.mjs';
+import { launch, newPage, clean as pageClean } from './browser.mjs';
 import { startServer, ROOT } from './server.mjs';
 import { importPoints, LONE } from './generated.mjs';
 
@@ -323,6 +323,25 @@ test('list view: a view holding the whole source lists it without a bbox', async
   await page.locator('#list-source').selectOption(BIG);
   await listCount(page, /^200,000 records of Generated 200k in view, showing 1–50$/);
   assert.equal(asked.at(-1).has('bbox'), false, 'the same records, from the name index');
+  // The choice and the order are in the URL, and the URL brings them back.
+  const ascending = await page.locator('#results tbody th a').first().textContent();
+  await page.locator('#results thead button[data-sort="name"]').click();
+  await page.waitForFunction(() => document.querySelector('#results thead th').getAttribute('aria-sort') === 'descending');
+  await page.waitForFunction((a) => document.querySelector('#results tbody th a')?.textContent !== a, ascending);
+  await listCount(page, /^200,000 records of Generated 200k in view, showing 1–50$/);
+  await page.waitForFunction((big) => new URL(location.href).searchParams.get('list') === big, BIG);
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('sort'), '-name');
+  const first = await page.locator('#results tbody th a').first().textContent();
   clean(page);
   await page.context().close();
+  const again = await newPage(browser, server.base);
+  await again.goto(url.href);
+  await again.waitForSelector('body[data-ready="true"]');
+  await listCount(again, /^200,000 records of Generated 200k in view, showing 1–50$/);
+  assert.equal(await again.locator('#list-source').inputValue(), BIG);
+  assert.equal(await again.locator('#results thead th').first().getAttribute('aria-sort'), 'descending');
+  assert.equal(await again.locator('#results tbody th a').first().textContent(), first);
+  pageClean(again); // the map is hidden: no tiles to check
+  await again.context().close();
 });

@@ -10,8 +10,10 @@ import { safeHref } from '../src/dom.js';
 const loc = (url) => { const u = new URL(url, 'http://x'); return { search: u.search, hash: u.hash }; };
 
 test('state: a URL reproduces the same state', () => {
-  const url = '/?sector=Food%2C+drink&sector=Housing&type=Society&source=coops-uk&sel=coops-uk.R1&view=list&layer=orchards#map=12/53.48000/-2.24000';
+  const url = '/?sector=Food%2C+drink&sector=Housing&type=Society&source=coops-uk&sel=coops-uk.R1&view=list&list=big&sort=-postcode&layer=orchards#map=12/53.48000/-2.24000';
   const s = readState(loc(url));
+  assert.equal(s.list, 'big');
+  assert.equal(s.sort, '-postcode');
   assert.deepEqual([...s.filters.sector].sort(), ['Food, drink', 'Housing']);
   assert.deepEqual(s.map, { z: 12, lat: 53.48, lon: -2.24 });
   assert.equal(s.view, 'list');
@@ -25,8 +27,11 @@ test('state: nonsense in the URL is ignored', () => {
   for (const hash of ['#map=99/0/0', '#map=5/91/0', '#map=5/0/181', '#map=a/b/c', '#map=5/1e3/0', '#x']) {
     assert.equal(readState(loc(`/${hash}`)).map, null, hash);
   }
-  const s = readState(loc('/?view=<script>&embed=yes&sector='));
+  const s = readState(loc('/?view=<script>&embed=yes&sector=&sort=name;drop&list='));
   assert.equal(s.view, 'map');
+  assert.equal(s.sort, 'name');
+  assert.equal(s.list, null);
+  assert.equal(stateURL(s), '/', 'the default order and list are not written');
   assert.equal(s.embed, false);
   assert.equal(s.filters.sector.size, 0);
 });
