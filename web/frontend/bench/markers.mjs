@@ -199,28 +199,20 @@ async function baseline(browser, base) {
   }
   blank.sort((a, b) => a - b);
   console.log(`anchor: navigating to /healthz (a 16-byte page): ${blank[Math.floor(RUNS / 2)]} ms median`);
-  const timeFetch = (url) => page.evaluate(async (u) => {
+  // timeFetch: the median of 5 fetches of url, read as JSON (parsed) or as bytes.
+  const timeFetch = (url, as = 'json') => page.evaluate(async ([u, how]) => {
     const t = [];
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
-      const doc = await (await fetch(u, { cache: 'no-store' })).json();
+      const res = await fetch(u, { cache: 'no-store' });
+      const body = how === 'json' ? await res.json() : await res.arrayBuffer();
       t.push(performance.now() - t0);
-      if (!doc) throw new Error('empty');
+      if (!body) throw new Error('empty');
     }
     return Math.round(t.sort((a, b) => a - b)[2]);
-  }, url);
+  }, [url, as]);
   await timeFetch('/map/points/coops-uk'); // warm
-  const timeBuffer = (url) => page.evaluate(async (u) => {
-    const t = [];
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      const buf = await (await fetch(u, { cache: 'no-store' })).arrayBuffer();
-      t.push(performance.now() - t0);
-      if (!buf.byteLength) throw new Error('empty');
-    }
-    return Math.round(t.sort((a, b) => a - b)[2]);
-  }, url);
-  console.log(`anchor: fetch of the co-ops' parts, median of 5: /map/points/coops-uk/positions ${await timeBuffer('/map/points/coops-uk/positions')} ms, ` +
+  console.log(`anchor: fetch of the co-ops' parts, median of 5: /map/points/coops-uk/positions ${await timeFetch('/map/points/coops-uk/positions', 'bytes')} ms, ` +
     `/labels + JSON.parse ${await timeFetch('/map/points/coops-uk/labels')} ms`);
   console.log(`anchor: fetch + JSON.parse of the co-ops, median of 5: /map/points/coops-uk ${await timeFetch('/map/points/coops-uk')} ms; ` +
     `/collections/coops-uk/items?limit=10000 (GeoJSON) ${await timeFetch('/collections/coops-uk/items?limit=10000')} ms`);
