@@ -358,6 +358,20 @@ function selectHit(f) {
   return select({ id: f.id, src: p.source, name: p.name, postcode: p.postcode, sector: p.sector, type: p.org_type, lon, lat });
 }
 
+// ---- the status line ------------------------------------------------------------
+// It fades once the page is ready. A message after that shows it again for
+// a few seconds; a problem stays until the next message.
+let sayTimer = 0;
+/** say puts text in the status line (a live region) and shows it. */
+function say(text, { problem = false } = {}) {
+  const line = $('status');
+  line.textContent = text;
+  line.classList.toggle('problem', problem);
+  line.classList.add('say');
+  clearTimeout(sayTimer);
+  if (!problem) sayTimer = setTimeout(() => line.classList.remove('say'), 4000);
+}
+
 // ---- views, panels, persistence ------------------------------------------------
 // The map's view the last time it was shown: what the list view lists
 // "in the map's view", from the start (a URL may open the list at once).
@@ -541,7 +555,7 @@ async function showOverlay(s) {
   if (tiled(s)) return showTiles(s);
   if (!overlays.has(s.id)) {
     const res = await fetch(`/collections/${encodeURIComponent(s.id)}/items?limit=${MAX_OVERLAY}`, { headers: { Accept: 'application/geo+json' } });
-    if (!res.ok) { $('status').textContent = `Could not load ${s.title || s.id}.`; return; }
+    if (!res.ok) { say(`Could not load ${s.title || s.id}.`, { problem: true }); return; }
     const fc = await res.json();
     const layer = L.geoJSON(fc, {
       style: { color: s.color, weight: 2, fillOpacity: 0.4 },
@@ -566,7 +580,7 @@ function loadTiles() {
     tilesModule = import('./tiles.js');
     tilesModule.then(({ keyboardPick }) => keyboardPick({
       map, pick: tiledHit, open: openTiled,
-      announce: (text) => { $('status').textContent = text; },
+      announce: (text) => say(text),
       active: () => [...sources.values()].some((s) => tiled(s) && map.hasLayer(overlays.get(s.id))),
     }));
   }
@@ -743,7 +757,7 @@ async function reloadPoints(s) {
 /** labelled waits for the labels of sources, reporting the ones that failed. */
 async function labelled(list) {
   const failed = (await Promise.allSettled(list.map((s) => s.labelled))).filter((r) => r.status === 'rejected');
-  if (failed.length) $('status').textContent = `Could not load the co-ops' names (${failed[0].reason?.message}).`;
+  if (failed.length) say(`Could not load the co-ops' names (${failed[0].reason?.message}).`, { problem: true });
   if (list.some((s) => s.reloaded)) rebuildIndex();
   list.forEach((s) => { s.reloaded = false; });
 }
@@ -774,7 +788,7 @@ async function start() {
   try {
     await Promise.all(coops.map(loadPoints));
   } catch (e) {
-    $('status').textContent = `Could not load the co-ops (${e.message}).`;
+    say(`Could not load the co-ops (${e.message}).`, { problem: true });
   }
   performance.mark('coopmap-points');
   rebuildIndex();
@@ -793,7 +807,7 @@ async function start() {
   updateAttribution();
   downloads.render();
   for (const id of state.layers) if (sources.has(id)) showOverlay(sources.get(id));
-  if (!$('status').textContent.startsWith('Could not')) {
+  if (!$('status').classList.contains('problem')) {
     $('status').textContent = records.length ? `${fmt(records.length)} co-ops loaded.` : 'No co-ops to show yet: import some data.';
   }
   document.body.dataset.ready = 'true';

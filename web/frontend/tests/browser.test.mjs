@@ -192,6 +192,9 @@ test('the co-ops come in two parts, and a source that changes between them is re
   await page.goto(`${server.base}/?source=coops-uk`);
   await page.waitForSelector('body[data-ready="true"]');
   assert.match(await page.locator('#status').textContent(), /Could not load the co-ops' names \(coops-uk: 503\)/);
+  // The status line fades once the page is ready; a problem stays on show.
+  await page.waitForTimeout(4500);
+  assert.equal(await page.locator('#status').evaluate((e) => getComputedStyle(e).opacity), '1');
   assert.ok(await page.locator('.leaflet-marker-icon.cluster').count() > 10, 'clusters drawn from the positions');
   clean(page);
   await page.context().close();
