@@ -58,7 +58,7 @@ const (
 )
 
 // scanRevision reads one row of revisionColumns.
-func scanRevision(sc interface{ Scan(...any) error }) (coopmap.Revision, error) {
+func scanRevision(sc scanner) (coopmap.Revision, error) {
 	var r coopmap.Revision
 	f, err := scanFeature(appendScan{sc, []any{&r.Op, textCol{&r.By}, textCol{&r.Note}, &r.Deleted}})
 	if err != nil {
@@ -68,9 +68,10 @@ func scanRevision(sc interface{ Scan(...any) error }) (coopmap.Revision, error) 
 	return r, nil
 }
 
-// appendScan scans the caller's destinations followed by extra ones.
+// appendScan scans the caller's destinations followed by extra ones, so
+// scanFeature and scanTour read revision rows too.
 type appendScan struct {
-	sc    interface{ Scan(...any) error }
+	sc    scanner
 	extra []any
 }
 
@@ -354,16 +355,7 @@ func collectRevisions(ctx context.Context, q querier, query string, args ...any)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []coopmap.Revision{}
-	for rows.Next() {
-		r, err := scanRevision(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collectRows(rows, scanRevision)
 }
 
 // readSource begins a read-only transaction in which source sourceID
@@ -423,7 +415,7 @@ const suggestionColumns = `id, source_id, feature_id, base_version, proposed, pr
 	status, reason, created_at, decided_by, decided_at, feature_version, client_key`
 
 // scanSuggestion reads one row of suggestionColumns.
-func scanSuggestion(sc interface{ Scan(...any) error }) (coopmap.Suggestion, error) {
+func scanSuggestion(sc scanner) (coopmap.Suggestion, error) {
 	var (
 		sg         coopmap.Suggestion
 		prop, geom []byte
@@ -544,16 +536,8 @@ func (s *Store) Suggestions(ctx context.Context, sourceID, status string, limit 
 	if err != nil {
 		return nil, dbError(ctx, op, err)
 	}
-	defer rows.Close()
-	out := []coopmap.Suggestion{}
-	for rows.Next() {
-		sg, err := scanSuggestion(rows)
-		if err != nil {
-			return nil, dbError(ctx, op, err)
-		}
-		out = append(out, sg)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collectRows(rows, scanSuggestion)
+	if err != nil {
 		return nil, dbError(ctx, op, err)
 	}
 	return out, nil

@@ -14,7 +14,7 @@ import (
 const featureColumns = `id, source_id, name, sector, org_type, address, postcode, website, email,
 	description, founded, status, properties, precision, updated_at, version, geom`
 
-func scanFeature(sc interface{ Scan(...any) error }) (coopmap.Feature, error) {
+func scanFeature(sc scanner) (coopmap.Feature, error) {
 	var (
 		f           coopmap.Feature
 		props, geom []byte

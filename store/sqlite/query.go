@@ -302,16 +302,8 @@ func (s *Store) Features(ctx context.Context, q coopmap.Query) (coopmap.Page, er
 	if err != nil {
 		return coopmap.Page{}, dbError(ctx, "query features", err)
 	}
-	defer rows.Close()
-	fs := make([]coopmap.Feature, 0, min(q.Limit+1, matched))
-	for rows.Next() {
-		f, err := scanFeature(rows)
-		if err != nil {
-			return coopmap.Page{}, dbError(ctx, "query features", err)
-		}
-		fs = append(fs, f)
-	}
-	if err := rows.Err(); err != nil {
+	fs, err := collectRows(rows, scanFeature)
+	if err != nil {
 		return coopmap.Page{}, dbError(ctx, "query features", err)
 	}
 	return q.Finish(fs, pos, matched), nil

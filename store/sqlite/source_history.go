@@ -41,7 +41,7 @@ func recordSourceMeta(ctx context.Context, tx querier, id, op string, c coopmap.
 }
 
 // scanSourceVersion reads one row of sourceRevisionColumns.
-func scanSourceVersion(sc interface{ Scan(...any) error }) (coopmap.SourceVersion, error) {
+func scanSourceVersion(sc scanner) (coopmap.SourceVersion, error) {
 	var v coopmap.SourceVersion
 	m := &v.Meta
 	err := sc.Scan(&v.SourceID, &v.Version, &v.Op, textCol{&v.By}, textCol{&v.Note}, timeCol{&v.At},
@@ -136,16 +136,8 @@ func (s *Store) SourceMetaHistory(ctx context.Context, id string) ([]coopmap.Sou
 	if err != nil {
 		return nil, dbError(ctx, op, err)
 	}
-	defer rows.Close()
-	out := []coopmap.SourceVersion{}
-	for rows.Next() {
-		v, err := scanSourceVersion(rows)
-		if err != nil {
-			return nil, dbError(ctx, op, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collectRows(rows, scanSourceVersion)
+	if err != nil {
 		return nil, dbError(ctx, op, err)
 	}
 	coopmap.FillSourceFields(out)

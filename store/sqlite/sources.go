@@ -19,10 +19,29 @@ type querier interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
+// scanner is a row to scan: *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// collectRows scans every row of rows with scan and closes rows; the
+// slice is empty, not nil, when there are none (as database/sql's
+// answer to pgx.CollectRows).
+func collectRows[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 const sourceColumns = `id, title, description, kind, licence_id, licence_name, licence_url,
 	attribution, owner, origin, retrieved_at, updated_at, feature_count, version`
 
-func scanSource(sc interface{ Scan(...any) error }) (coopmap.Source, error) {
+func scanSource(sc scanner) (coopmap.Source, error) {
 	var s coopmap.Source
 	err := sc.Scan(&s.ID, textCol{&s.Title}, textCol{&s.Description}, &s.Kind,
 		&s.Licence.ID, textCol{&s.Licence.Name}, textCol{&s.Licence.URL},
@@ -39,16 +58,8 @@ func (s *Store) Sources(ctx context.Context) ([]coopmap.Source, error) {
 	if err != nil {
 		return nil, dbError(ctx, "list sources", err)
 	}
-	defer rows.Close()
-	out := []coopmap.Source{}
-	for rows.Next() {
-		src, err := scanSource(rows)
-		if err != nil {
-			return nil, dbError(ctx, "list sources", err)
-		}
-		out = append(out, src)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collectRows(rows, scanSource)
+	if err != nil {
 		return nil, dbError(ctx, "list sources", err)
 	}
 	return out, nil

@@ -15,7 +15,7 @@ var _ coopmap.TokenStore = (*Store)(nil)
 
 const tokenColumns = `id, name, hash, scopes, created_at, expires_at, revoked_at, last_used_at`
 
-func scanToken(sc interface{ Scan(...any) error }) (coopmap.Token, error) {
+func scanToken(sc scanner) (coopmap.Token, error) {
 	var (
 		t      coopmap.Token
 		scopes string
@@ -78,16 +78,8 @@ func (s *Store) Tokens(ctx context.Context) ([]coopmap.Token, error) {
 	if err != nil {
 		return nil, dbError(ctx, "list tokens", err)
 	}
-	defer rows.Close()
-	out := []coopmap.Token{}
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, dbError(ctx, "list tokens", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collectRows(rows, scanToken)
+	if err != nil {
 		return nil, dbError(ctx, "list tokens", err)
 	}
 	return out, nil

@@ -334,24 +334,15 @@ func (s *Store) beginTourChange(ctx context.Context, op, id string) (*sql.Tx, co
 	return tx, st, src, nil
 }
 
-func scanTourRevision(sc interface{ Scan(...any) error }) (coopmap.TourRevision, error) {
+func scanTourRevision(sc scanner) (coopmap.TourRevision, error) {
 	var rv coopmap.TourRevision
-	t, err := scanTour(extraScan{sc, []any{&rv.Op, textCol{&rv.By}, textCol{&rv.Note}, &rv.Deleted}})
+	t, err := scanTour(appendScan{sc, []any{&rv.Op, textCol{&rv.By}, textCol{&rv.Note}, &rv.Deleted}})
 	if err != nil {
 		return rv, err
 	}
 	rv.TourID, rv.Version, rv.At, rv.Tour = t.ID, t.Version, t.UpdatedAt, t
 	return rv, nil
 }
-
-// extraScan scans a row's leading columns into what Scan is given and
-// the rest into extra, so scanTour reads revisions too.
-type extraScan struct {
-	sc    interface{ Scan(...any) error }
-	extra []any
-}
-
-func (e extraScan) Scan(dest ...any) error { return e.sc.Scan(append(dest, e.extra...)...) }
 
 // TourHistory returns every kept version of a tour, newest first
 // (coopmap.TourEditor). The error has CodeNotFound for an id with no
@@ -363,16 +354,8 @@ func (s *Store) TourHistory(ctx context.Context, id string) ([]coopmap.TourRevis
 	if err != nil {
 		return nil, dbError(ctx, op, err)
 	}
-	defer rows.Close()
-	var revs []coopmap.TourRevision
-	for rows.Next() {
-		rv, err := scanTourRevision(rows)
-		if err != nil {
-			return nil, dbError(ctx, op, err)
-		}
-		revs = append(revs, rv)
-	}
-	if err := rows.Err(); err != nil {
+	revs, err := collectRows(rows, scanTourRevision)
+	if err != nil {
 		return nil, dbError(ctx, op, err)
 	}
 	if len(revs) == 0 {

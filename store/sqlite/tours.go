@@ -62,7 +62,7 @@ func tourValues(t coopmap.Tour, stamp any) ([]any, error) {
 	return []any{t.Title, textArg(t.Region), textArg(t.Description), stops, legs, t.DistanceM, stamp, route}, nil
 }
 
-func scanTour(sc interface{ Scan(...any) error }) (coopmap.Tour, error) {
+func scanTour(sc scanner) (coopmap.Tour, error) {
 	var (
 		t           coopmap.Tour
 		stops       string
@@ -214,17 +214,8 @@ func (s *Store) Tours(ctx context.Context, sourceID string) ([]coopmap.Tour, err
 	if err != nil {
 		return nil, dbError(ctx, op, err)
 	}
-	out := []coopmap.Tour{}
-	for rows.Next() {
-		t, err := scanTour(rows)
-		if err != nil {
-			rows.Close()
-			return nil, dbError(ctx, op, err)
-		}
-		out = append(out, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	out, err := collectRows(rows, scanTour)
+	if err != nil {
 		return nil, dbError(ctx, op, err)
 	}
 	r, err := newStopResolver(ctx, tx)
