@@ -19,10 +19,7 @@ import (
 
 // editTests cover the optional Editor and Moderation capabilities; both
 // stores must have them.
-var editTests = []struct {
-	name string
-	fn   func(*testing.T, coopmap.Store)
-}{
+var editTests = []contractTest{
 	{"EditLifecycle", testEditLifecycle},
 	{"EditTombstonesHidden", testEditTombstonesHidden},
 	{"EditAndImport", testEditAndImport},

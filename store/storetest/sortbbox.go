@@ -19,10 +19,7 @@ import (
 // the matches, and others by walking a source in order and testing each
 // row against the box (the GeoPackage store switches at matched² ≥
 // (limit+1)·source size). Every plan must give the order sorted in Go.
-var sortedBBoxTests = []struct {
-	name string
-	fn   func(*testing.T, coopmap.Store)
-}{
+var sortedBBoxTests = []contractTest{
 	{"SortedBBoxPages", testSortedBBox},
 }
 

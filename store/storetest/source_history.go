@@ -13,10 +13,7 @@ import (
 
 // sourceHistoryTests cover the optional SourceHistory capability; both
 // stores must have it.
-var sourceHistoryTests = []struct {
-	name string
-	fn   func(*testing.T, coopmap.Store)
-}{
+var sourceHistoryTests = []contractTest{
 	{"SourceHistoryLifecycle", testSourceHistoryLifecycle},
 	{"SourceHistoryImport", testSourceHistoryImport},
 	{"SourceHistoryConcurrent", testSourceHistoryConcurrent},

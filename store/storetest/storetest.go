@@ -18,6 +18,13 @@ import (
 	"github.com/coopmap/coopmap/geo"
 )
 
+// contractTest is one named test of the contract suite, run on a fresh
+// store; each capability's file keeps a table of them.
+type contractTest struct {
+	name string
+	fn   func(*testing.T, coopmap.Store)
+}
+
 // Opener opens a fresh, empty store and arranges for it to be closed when
 // the test ends.
 type Opener func(tb testing.TB) coopmap.Store
@@ -25,10 +32,7 @@ type Opener func(tb testing.TB) coopmap.Store
 // Run runs the contract suite against the stores that open returns, one
 // fresh store per subtest.
 func Run(t *testing.T, open Opener) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, coopmap.Store)
-	}{
+	tests := []contractTest{
 		{"Ping", testPing},
 		{"SourceRoundTrip", testSourceRoundTrip},
 		{"FeatureRoundTrip", testFeatureRoundTrip},

@@ -15,10 +15,7 @@ import (
 
 // tourEditTests cover the optional TourEditor capability; both stores
 // must have it.
-var tourEditTests = []struct {
-	name string
-	fn   func(*testing.T, coopmap.Store)
-}{
+var tourEditTests = []contractTest{
 	{"TourEditLifecycle", testTourEditLifecycle},
 	{"TourEditWriterHistory", testTourEditWriterHistory},
 	{"TourEditInvalid", testTourEditInvalid},
