@@ -233,22 +233,29 @@ func TestXMLAttacks(t *testing.T) {
 
 func TestTokenLimits(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds 32 MiB inputs")
+		t.Skip("builds inputs of 8 and 32 MiB")
 	}
 	big := `<gpx><wpt lat="1" lon="2"><name>` + strings.Repeat("x", gpx.MaxTokenSize+64<<10) + `</name></wpt></gpx>`
 	if _, err := parse(big); !errors.Is(err, coopmap.ErrTooLarge) {
 		t.Errorf("huge text: got %v, want a too-large error", err)
 	}
-	// Many small pieces of text in one record add up against the same limit.
-	var b bytes.Buffer
-	b.WriteString(`<gpx><wpt lat="1" lon="2"><desc>`)
-	chunk := strings.Repeat("y", 1<<20) + "<!-- -->"
-	for range gpx.MaxTokenSize>>20 + 1 {
-		b.WriteString(chunk)
+	// Many small pieces of text in one record add up against the record's
+	// limit, which is larger than a token's.
+	pieces := func(mib int) string {
+		var b bytes.Buffer
+		b.WriteString(`<gpx><wpt lat="1" lon="2"><desc>`)
+		chunk := strings.Repeat("y", 1<<20) + "<!-- -->"
+		for range mib {
+			b.WriteString(chunk)
+		}
+		b.WriteString(`</desc></wpt></gpx>`)
+		return b.String()
 	}
-	b.WriteString(`</desc></wpt></gpx>`)
-	if _, err := parse(b.String()); !errors.Is(err, coopmap.ErrTooLarge) {
-		t.Errorf("text in pieces: got %v, want a too-large error", err)
+	if _, err := parse(pieces(gpx.MaxTokenSize>>20 + 2)); err != nil {
+		t.Errorf("text in pieces over one token's limit, under the record's: %v", err)
+	}
+	if _, err := parse(pieces(gpx.MaxRecordText>>20 + 1)); !errors.Is(err, coopmap.ErrTooLarge) {
+		t.Errorf("text in pieces over the record's limit: got %v, want a too-large error", err)
 	}
 }
 

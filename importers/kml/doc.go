@@ -70,8 +70,8 @@
 // The file is read with encoding/xml, which never expands entities beyond
 // the five predefined ones and never fetches anything. On top of that a
 // DOCTYPE that declares entities is refused, elements may nest at most
-// MaxDepth deep, and one token (or the text of one placemark) may be at
-// most MaxTokenSize bytes. UTF-8, UTF-16, ISO-8859-1, Windows-1252 and
+// MaxDepth deep, and one token may be at most MaxTokenSize bytes and
+// the text kept for one placemark MaxRecordText. UTF-8, UTF-16, ISO-8859-1, Windows-1252 and
 // ISO-8859-15 files are read.
 package kml
 
@@ -82,7 +82,9 @@ import "github.com/coopmap/coopmap/importers/internal/xmlsafe"
 const (
 	// MaxDepth bounds how deeply elements nest.
 	MaxDepth = xmlsafe.MaxDepth
-	// MaxTokenSize bounds one XML token and the text kept for one record,
-	// in bytes.
+	// MaxTokenSize bounds one XML token, in bytes.
 	MaxTokenSize = xmlsafe.MaxTokenSize
+	// MaxRecordText bounds the text kept for one record, summed over its
+	// tokens, in bytes.
+	MaxRecordText = xmlsafe.MaxRecordText
 )

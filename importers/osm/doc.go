@@ -56,7 +56,8 @@
 // # Safety
 //
 // OSM XML is read with encoding/xml under the same limits as the gpx and
-// kml packages: no DOCTYPE declaring entities, MaxDepth, MaxTokenSize.
+// kml packages: no DOCTYPE declaring entities, MaxDepth, MaxTokenSize,
+// MaxRecordText.
 // PBF is read by a small decoder in this package that checks every length
 // and index against the data and the format's own bounds (a blob header
 // under 64 KiB, a blob under 32 MiB compressed and uncompressed), reads
@@ -71,7 +72,9 @@ import "github.com/coopmap/coopmap/importers/internal/xmlsafe"
 const (
 	// MaxDepth bounds how deeply elements nest.
 	MaxDepth = xmlsafe.MaxDepth
-	// MaxTokenSize bounds one XML token and the text kept for one record,
-	// in bytes.
+	// MaxTokenSize bounds one XML token, in bytes.
 	MaxTokenSize = xmlsafe.MaxTokenSize
+	// MaxRecordText bounds the text kept for one record, summed over its
+	// tokens, in bytes.
+	MaxRecordText = xmlsafe.MaxRecordText
 )

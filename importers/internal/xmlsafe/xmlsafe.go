@@ -24,9 +24,16 @@ const (
 	// MaxDepth bounds how deeply elements nest.
 	MaxDepth = 256
 	// MaxTokenSize bounds one XML token (a tag with its attributes, a run
-	// of text, a comment, a DOCTYPE) and the text kept for one record, in
-	// bytes.
-	MaxTokenSize = 32 << 20
+	// of text, a comment, a DOCTYPE), in bytes. encoding/xml holds a
+	// token whole while it reads it, in a buffer that grows by doubling,
+	// so one token at the limit costs a few times the limit in memory:
+	// about 30 MiB of RSS at 8 MiB. That is still room for a polygon's
+	// <coordinates> of some 300,000 vertices.
+	MaxTokenSize = 8 << 20
+	// MaxRecordText bounds the text kept for one record, summed over its
+	// tokens (a placemark's name, description, data and coordinates), in
+	// bytes. Kept text costs its size once.
+	MaxRecordText = 32 << 20
 )
 
 var errLimit = errors.New("XML token over the size limit")
@@ -209,11 +216,11 @@ func (x *Decoder) Text() (string, error) {
 }
 
 // Keep counts n bytes of text kept for the current record against
-// MaxTokenSize, so many small tokens cannot add up to an unbounded record.
+// MaxRecordText, so many small tokens cannot add up to an unbounded record.
 func (x *Decoder) Keep(n int) error {
 	x.kept += n
-	if x.kept > MaxTokenSize {
-		return coopmap.Errorf(coopmap.CodeTooLarge, "the record ending near line %d holds more than %d bytes of text", x.Line(), MaxTokenSize)
+	if x.kept > MaxRecordText {
+		return coopmap.Errorf(coopmap.CodeTooLarge, "the record ending near line %d holds more than %d bytes of text", x.Line(), MaxRecordText)
 	}
 	return nil
 }
