@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -115,6 +117,43 @@ type frontend struct {
 	recordJS  string
 	recordCSS []string
 	built     time.Time
+	// gz holds the assets gzipped, each made on its first request.
+	gz *gzAssets
+}
+
+// gzAssets are the build's text assets gzipped at the best level, each
+// once: they never change while the server runs, so no request pays for
+// compressing them again.
+type gzAssets struct {
+	mu    sync.Mutex
+	files map[string][]byte // by asset name
+}
+
+// compressible tells whether an asset is served gzipped: text, not images.
+func compressible(name string) bool {
+	switch path.Ext(name) {
+	case ".js", ".css", ".svg", ".json", ".map":
+		return true
+	}
+	return false
+}
+
+// get returns body, the asset named name, gzipped.
+func (g *gzAssets) get(name string, body []byte) []byte {
+	g.mu.Lock()
+	gz, ok := g.files[name]
+	g.mu.Unlock()
+	if ok {
+		return gz
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // a valid level
+	zw.Write(body)                                           // a bytes.Buffer does not fail
+	zw.Close()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.files[name] = buf.Bytes()
+	return buf.Bytes()
 }
 
 // configMarker is where index.html takes the map's settings.
@@ -135,7 +174,8 @@ func loadFrontend(files fs.FS) (*frontend, error) {
 	if !ok {
 		return nil, fmt.Errorf("web: frontend index.html has no %s", configMarker)
 	}
-	fe := &frontend{assets: app, indexHead: head, indexTail: tail, built: time.Now().UTC().Truncate(time.Second)}
+	fe := &frontend{assets: app, indexHead: head, indexTail: tail, built: time.Now().UTC().Truncate(time.Second),
+		gz: &gzAssets{files: map[string][]byte{}}}
 	manifest, err := fs.ReadFile(app, ".vite/manifest.json")
 	if err != nil {
 		return nil, fmt.Errorf("web: frontend build has no manifest: %w", err)
@@ -212,8 +252,7 @@ type mapSource struct {
 // staticRoutes registers the map app's assets. The app itself is served
 // at / by mapAtRoot.
 func (s *Server) staticRoutes(r chi.Router) {
-	r.With(middleware.Compress(5, "text/javascript", "text/css", "image/svg+xml")).
-		Get("/assets/*", s.handle(s.asset))
+	r.Get("/assets/*", s.handle(s.asset))
 }
 
 // mapAtRoot serves the map app to a browser asking for / (an HTML Accept
@@ -312,7 +351,8 @@ func (s *Server) mapApp(w http.ResponseWriter, r *http.Request) error {
 }
 
 // asset serves one file of the build. Vite names them by content hash, so
-// they are cached for a year.
+// they are cached for a year. Text is sent gzipped to clients that take it,
+// compressed once (gzAssets).
 func (s *Server) asset(w http.ResponseWriter, r *http.Request) error {
 	fe := s.pages.frontend
 	name := path.Clean("assets/" + chi.URLParam(r, "*"))
@@ -326,6 +366,14 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) error {
 	h := w.Header()
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	h.Set("X-Content-Type-Options", "nosniff")
+	if compressible(name) {
+		h.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r) {
+			// ServeContent still takes the Content-Type from the name.
+			h.Set("Content-Encoding", "gzip")
+			body = fe.gz.get(name, body)
+		}
+	}
 	http.ServeContent(w, r, name, fe.built, bytes.NewReader(body))
 	return nil
 }

@@ -1,6 +1,7 @@
 package webtest_test
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -334,6 +336,7 @@ func TestMapAtRoot(t *testing.T) {
 		if strings.Contains(body, `"id":"rides"`) || strings.Contains(body, "<b>Co-operatives") || strings.Contains(body, "/map/points/orchards") {
 			t.Errorf("map page has a tours source or raw markup from data")
 		}
+		checkAssetGzip(t, base, body)
 	case http.StatusServiceUnavailable: // go test before npm: says how to build it
 		if !strings.Contains(body, "make build") {
 			t.Errorf("unbuilt map: %q", body)
@@ -353,5 +356,35 @@ func TestMapAtRoot(t *testing.T) {
 	}
 	if res, _ := pageGet(t, base+"/assets/../../static.go"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("asset path escape: status %d", res.StatusCode)
+	}
+}
+
+// checkAssetGzip fetches the map page's script (page is its HTML) as it
+// is and gzipped: the same bytes, typed by its name either way, each
+// gzipped request answered from the one compressed copy.
+func checkAssetGzip(t *testing.T, base, page string) {
+	t.Helper()
+	m := regexp.MustCompile(`src="(/assets/[^"]+\.js)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no script in the map page")
+	}
+	plain, body := pageGet(t, base+m[1], "Accept-Encoding", "identity")
+	if plain.StatusCode != http.StatusOK || plain.Header.Get("Content-Encoding") != "" || len(body) == 0 {
+		t.Fatalf("%s as it is: %d, encoding %q", m[1], plain.StatusCode, plain.Header.Get("Content-Encoding"))
+	}
+	for range 2 {
+		res, gz := pageGet(t, base+m[1], "Accept-Encoding", "gzip")
+		if res.Header.Get("Content-Encoding") != "gzip" || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/javascript") ||
+			!strings.Contains(strings.Join(res.Header.Values("Vary"), ","), "Accept-Encoding") {
+			t.Fatalf("%s gzipped: headers %v", m[1], res.Header)
+		}
+		zr, err := gzip.NewReader(strings.NewReader(gz))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || string(got) != body {
+			t.Fatalf("%s gzipped: %d bytes unzipped (%v), want the %d served as they are", m[1], len(got), err, len(body))
+		}
 	}
 }
