@@ -9,7 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
+
+	"github.com/mattn/go-isatty"
 
 	"github.com/coopmap/coopmap"
 	"github.com/coopmap/coopmap/postcodes"
@@ -23,11 +26,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, c.LogFormat, c.LogLevel)
+	// A person at a terminal sees each line at once; a log collector gets
+	// them gathered (logBuffer), in JSON as before.
+	if f, ok := stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		log, err := newLogger(stderr, c.LogFormat, c.LogLevel)
+		if err != nil {
+			return err
+		}
+		return serveWith(ctx, c, log, nil)
+	}
+	buf := newLogBuffer(stderr, logFlushEvery)
+	defer buf.Close()
+	log, err := newLogger(buf, c.LogFormat, c.LogLevel)
 	if err != nil {
 		return err
 	}
-	return serveWith(ctx, c, log, nil)
+	return serveWith(ctx, c, slog.New(flushOn{log.Handler(), slog.LevelWarn, buf}), nil)
 }
 
 // serveConfig reads serve's configuration from its flags and the
