@@ -161,10 +161,13 @@ func (s *Server) servePoints(w http.ResponseWriter, r *http.Request, part string
 }
 
 // gzipped returns b compressed with gzip's default level.
-func gzipped(b []byte) []byte {
+func gzipped(b []byte) []byte { return gzipAt(b, gzip.DefaultCompression) }
+
+// gzipAt returns b compressed with gzip at level, one of compress/gzip's.
+func gzipAt(b []byte, level int) []byte {
 	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(b) // a bytes.Buffer does not fail
+	zw, _ := gzip.NewWriterLevel(&buf, level) // the callers pass valid levels
+	zw.Write(b)                               // a bytes.Buffer does not fail
 	zw.Close()
 	return buf.Bytes()
 }

@@ -132,7 +132,7 @@ type gzAssets struct {
 // compressible tells whether an asset is served gzipped: text, not images.
 func compressible(name string) bool {
 	switch path.Ext(name) {
-	case ".js", ".css", ".svg", ".json", ".map":
+	case ".js", ".css", ".svg":
 		return true
 	}
 	return false
@@ -146,14 +146,11 @@ func (g *gzAssets) get(name string, body []byte) []byte {
 	if ok {
 		return gz
 	}
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // a valid level
-	zw.Write(body)                                           // a bytes.Buffer does not fail
-	zw.Close()
+	gz = gzipAt(body, gzip.BestCompression)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.files[name] = buf.Bytes()
-	return buf.Bytes()
+	g.files[name] = gz
+	return gz
 }
 
 // configMarker is where index.html takes the map's settings.

@@ -9,10 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
-
-	"github.com/mattn/go-isatty"
 
 	"github.com/coopmap/coopmap"
 	"github.com/coopmap/coopmap/postcodes"
@@ -27,8 +24,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		return err
 	}
 	// A person at a terminal sees each line at once; a log collector gets
-	// them gathered (logBuffer), in JSON as before.
-	if f, ok := stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+	// them gathered (logBuffer). Any terminal, as newLogger's "auto" tells
+	// them apart (TERM does not matter here).
+	if isTerminal(stderr, func(string) string { return "" }) {
 		log, err := newLogger(stderr, c.LogFormat, c.LogLevel)
 		if err != nil {
 			return err
